@@ -1,0 +1,5 @@
+"""The vectorized engine: ``triage(cases, as_of)``."""
+
+from acsxl.engine.triage import triage
+
+__all__ = ["triage"]

@@ -1,0 +1,1 @@
+"""Adapters to files: case lists in, triaged portfolios out."""

@@ -1,0 +1,109 @@
+"""Read a case list from a workbook (.xlsx, .xlsm) or a .csv into the engine's input frame: headers
+mapped to canonical names (aliases in ``acsxl.rules.schema``), values left as the file holds them
+(the engine parses and reports them per row), plus a ``source`` column naming file, sheet and row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from acsxl.rules.schema import HEADER_ALIASES, REQUIRED, header_key
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
+DEFAULT_SHEET = "Cases"
+
+
+class UnreadableInput(Exception):
+    """The file cannot be read as a case list; the message says why, in one line."""
+
+
+@dataclass
+class CaseList:
+    path: Path
+    sheet: str | None
+    frame: pl.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        return self.frame.height
+
+
+def read_cases(path: str | Path, sheet: str | None = None) -> CaseList:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnreadableInput(f"{path}: not a case list (expected .xlsx, .xlsm or .csv)")
+    if not path.is_file():
+        raise UnreadableInput(f"{path}: no such file")
+    if suffix == ".csv":
+        raw, sheet_name, first_row = _read_csv(path), None, 2
+    else:
+        raw, sheet_name, first_row = _read_workbook(path, sheet)
+    frame, warnings = _canonical(raw, path)
+    where = f"{path.name}, {sheet_name}, row " if sheet_name else f"{path.name}, row "
+    frame = (
+        frame.with_row_index("_row", offset=first_row)
+        .filter(~pl.all_horizontal(pl.exclude("_row").is_null()))  # blank rows keep their numbers
+        .with_columns(pl.format("{}{}", pl.lit(where), pl.col("_row")).alias("source"))
+        .drop("_row")
+    )
+    if frame.height == 0:
+        warnings.append(f"{path.name}: no case rows")
+    return CaseList(path, sheet_name, frame, warnings)
+
+
+def _read_csv(path: Path) -> pl.DataFrame:
+    try:
+        return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", truncate_ragged_lines=True)
+    except (pl.exceptions.PolarsError, OSError) as err:
+        raise UnreadableInput(f"{path}: not a readable CSV file ({_first_line(err)})") from None
+
+
+def _read_workbook(path: Path, sheet: str | None) -> tuple[pl.DataFrame, str, int]:
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
+        raise UnreadableInput(f"{path}: not a readable workbook ({_first_line(err)})") from None
+    names = reader.sheet_names
+    if sheet is not None:
+        if sheet not in names:
+            raise UnreadableInput(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+        chosen = sheet
+    else:
+        chosen = next((n for n in names if n.strip().lower() == DEFAULT_SHEET.lower()), names[0] if names else None)
+    if chosen is None:
+        raise UnreadableInput(f"{path}: the workbook has no sheets")
+    try:
+        frame = reader.load_sheet(chosen, header_row=0).to_polars()
+    except Exception as err:
+        raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({_first_line(err)})") from None
+    return frame, chosen, 2
+
+
+def _canonical(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """Rename recognised headers to canonical names; keep the first of duplicates; drop unnamed empty columns."""
+    renames, drops, warnings = {}, [], []
+    for column in raw.columns:
+        canonical = HEADER_ALIASES.get(header_key(column))
+        if canonical is None:
+            if column.startswith("__UNNAMED__") and raw.get_column(column).null_count() == raw.height:
+                drops.append(column)
+            continue
+        if canonical in renames.values():
+            warnings.append(f"{path.name}: column {column!r} repeats {canonical}; the first one is used")
+            drops.append(column)
+        else:
+            renames[column] = canonical
+    if not renames:
+        raise UnreadableInput(f"{path}: no case-list headers found (expected {', '.join(REQUIRED)} in the first row)")
+    return raw.drop(drops).rename(renames), warnings
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

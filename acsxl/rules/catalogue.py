@@ -1,0 +1,76 @@
+"""The notice and form catalogue (``catalogue.toml``), resolved against the parameters in force."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from acsxl.rules.parameters import RULEBOOK
+
+RAW: dict[str, Any] = tomllib.loads(
+    resources.files("acsxl.rules").joinpath("catalogue.toml").read_text("utf-8")
+)
+
+# Canonical vocabularies.
+STAGES = ("pre_assessment", "notice", "reminder", "intent_to_levy", "final_notice", "levy_eligible", "revenue_officer")
+FAMILIES = ("individual", "employment", "business", "tfrp")
+COLLECTION_STATUSES: tuple[str, ...] = tuple(RAW["collection_statuses"]["values"])
+ASSESSMENT_SOURCES: tuple[str, ...] = tuple(RAW["assessment_sources"]["values"])
+NOTICES: dict[str, dict[str, Any]] = RAW["notices"]
+FORMS: dict[str, dict[str, Any]] = RAW["forms"]
+
+# Unit of a window parameter -> window kind.
+WINDOW_KINDS = {"calendar_days": "calendar", "business_days": "business"}
+
+
+@dataclass(frozen=True)
+class NoticeRule:
+    """One notice as the rules see it on a given day: windows resolved to numbers."""
+
+    code: str
+    stage: str
+    track: str
+    deadline_type: str | None
+    window: int | None
+    window_kind: str | None
+    large_window: int | None
+    large_window_kind: str | None
+    cdp: bool
+    cause_hint: str | None
+    balance_due: bool
+
+
+def _window(name: str | None, as_of: date) -> tuple[int | None, str | None]:
+    if name is None:
+        return None, None
+    values = RULEBOOK.at(as_of)
+    return int(values[name]), WINDOW_KINDS[RULEBOOK[name].unit]
+
+
+@cache
+def notice_rules(as_of: date) -> dict[str, NoticeRule]:
+    out = {}
+    for code, n in NOTICES.items():
+        window, kind = _window(n.get("window"), as_of)
+        large, large_kind = _window(n.get("large_balance_window"), as_of)
+        out[code] = NoticeRule(
+            code=code,
+            stage=n["stage"],
+            track=n["track"],
+            deadline_type=n.get("deadline_type"),
+            window=window,
+            window_kind=kind,
+            large_window=large,
+            large_window_kind=large_kind,
+            cdp=bool(n.get("cdp", False)),
+            cause_hint=n.get("cause_hint"),
+            balance_due=bool(n.get("balance_due", False)),
+        )
+    return out
+
+
+NOTICE_FIELDS = tuple(f for f in NoticeRule.__dataclass_fields__ if f != "code")

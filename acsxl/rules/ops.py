@@ -1,0 +1,219 @@
+"""The operations the rules are written in, with two backends.
+
+``VEC`` builds polars expressions (the engine, over whole columns); ``ROW`` computes plain Python
+values (the scalar path, one case). A rule is a function ``rule(x, r, p)``: ``x`` the backend, ``r``
+the row (``r["balance"]`` is a column expression or a value), ``p`` the parameters in force. Writing
+each rule once against this small vocabulary is what keeps the two paths from drifting; the property
+test in tests/test_paths_agree.py checks that they don't.
+
+Conventions that keep both backends equal: conditions are never null (``eq``/``isin`` treat a missing
+value as False), and every date or string operation passes a missing value through as missing."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from acsxl.rules import calendar
+
+
+class VecOps:
+    """Rule operations over polars expressions."""
+
+    name = "vec"
+
+    @staticmethod
+    def lit(value: Any) -> pl.Expr:
+        return value if isinstance(value, pl.Expr) else pl.lit(value)
+
+    def when(self, *cases: tuple[Any, Any], otherwise: Any = None) -> pl.Expr:
+        chain: Any = pl
+        for condition, value in cases:
+            chain = chain.when(condition).then(self.lit(value))
+        return chain.otherwise(self.lit(otherwise))
+
+    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...]) -> tuple[pl.Expr, ...]:
+        """Several outputs decided by one list of cases: the outputs of the first true case."""
+        return tuple(
+            self.when(*((case[0], case[k]) for case in cases), otherwise=otherwise[k - 1])
+            for k in range(1, len(otherwise) + 1)
+        )
+
+    def eq(self, value: pl.Expr, other: Any) -> pl.Expr:
+        return (value == other).fill_null(False)
+
+    def isin(self, value: pl.Expr, options: Sequence[Any]) -> pl.Expr:
+        return value.is_in(list(options)).fill_null(False)
+
+    def is_true(self, value: pl.Expr) -> pl.Expr:
+        return value.fill_null(False)
+
+    def not_(self, condition: pl.Expr) -> pl.Expr:
+        return ~condition
+
+    def all(self, *conditions: pl.Expr) -> pl.Expr:
+        return pl.all_horizontal(conditions)
+
+    def any(self, *conditions: pl.Expr) -> pl.Expr:
+        return pl.any_horizontal(conditions)
+
+    def is_null(self, value: pl.Expr) -> pl.Expr:
+        return value.is_null()
+
+    def coalesce(self, *values: Any) -> pl.Expr:
+        return pl.coalesce([self.lit(v) for v in values])
+
+    def lookup(self, value: pl.Expr, mapping: Mapping[Any, Any], default: Any = None) -> pl.Expr:
+        return value.replace_strict(list(mapping), list(mapping.values()), default=default)
+
+    def fmt(self, template: str, *args: Any) -> pl.Expr:
+        return pl.format(template, *[self.lit(a) for a in args])
+
+    def join(self, parts: Sequence[Any], separator: str) -> pl.Expr:
+        return pl.concat_str([self.lit(p) for p in parts], separator=separator, ignore_nulls=True)
+
+    def matches(self, value: pl.Expr, pattern: str) -> pl.Expr:
+        return value.str.contains(pattern).fill_null(False)
+
+    def add_days(self, day: pl.Expr, days: Any) -> pl.Expr:
+        return day + pl.duration(days=days)
+
+    def add_years(self, day: pl.Expr, years: int) -> pl.Expr:
+        return day.dt.offset_by(f"{int(years)}y")
+
+    def roll_forward(self, day: pl.Expr) -> pl.Expr:
+        return day.dt.add_business_days(0, holidays=calendar.dc_holidays(), roll="forward")
+
+    def add_business_days(self, day: pl.Expr, n: Any) -> pl.Expr:
+        return day.dt.add_business_days(n, holidays=calendar.dc_holidays(), roll="forward")
+
+    def days_between(self, later: pl.Expr, earlier: Any) -> pl.Expr:
+        return (later - self.lit(earlier)).dt.total_days()
+
+    def log10(self, value: pl.Expr) -> pl.Expr:
+        return value.log10()
+
+    def clip(self, value: pl.Expr, lower: float, upper: float) -> pl.Expr:
+        return value.clip(lower, upper)
+
+    def round(self, value: pl.Expr) -> pl.Expr:
+        return value.round(0).cast(pl.Int64)
+
+
+class RowOps:
+    """The same operations over plain Python values (None is missing)."""
+
+    name = "row"
+
+    @staticmethod
+    def lit(value: Any) -> Any:
+        return value
+
+    def when(self, *cases: tuple[Any, Any], otherwise: Any = None) -> Any:
+        for condition, value in cases:
+            if condition:
+                return value
+        return otherwise
+
+    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
+        for case in cases:
+            if case[0]:
+                return case[1:]
+        return otherwise
+
+    def eq(self, value: Any, other: Any) -> bool:
+        return value is not None and value == other
+
+    def isin(self, value: Any, options: Sequence[Any]) -> bool:
+        return value is not None and value in options
+
+    def is_true(self, value: Any) -> bool:
+        return bool(value)
+
+    def not_(self, condition: Any) -> bool:
+        return not condition
+
+    def all(self, *conditions: Any) -> bool:
+        return all(conditions)
+
+    def any(self, *conditions: Any) -> bool:
+        return any(conditions)
+
+    def is_null(self, value: Any) -> bool:
+        return value is None
+
+    def coalesce(self, *values: Any) -> Any:
+        return next((v for v in values if v is not None), None)
+
+    def lookup(self, value: Any, mapping: Mapping[Any, Any], default: Any = None) -> Any:
+        return mapping.get(value, default)
+
+    def fmt(self, template: str, *args: Any) -> str | None:
+        if any(a is None for a in args):
+            return None
+        return template.format(*(_text(a) for a in args))
+
+    def join(self, parts: Sequence[Any], separator: str) -> str:
+        return separator.join(p for p in parts if p is not None)
+
+    def matches(self, value: Any, pattern: str) -> bool:
+        return value is not None and _regex(pattern).search(value) is not None
+
+    def add_days(self, day: date | None, days: Any) -> date | None:
+        return None if day is None or days is None else day + timedelta(days=days)
+
+    def add_years(self, day: date | None, years: int) -> date | None:
+        return None if day is None else calendar.add_years(day, int(years))
+
+    def roll_forward(self, day: date | None) -> date | None:
+        return None if day is None else calendar.roll_forward(day)
+
+    def add_business_days(self, day: date | None, n: int | None) -> date | None:
+        return None if day is None or n is None else calendar.add_business_days(day, int(n))
+
+    def days_between(self, later: date | None, earlier: date | None) -> int | None:
+        return None if later is None or earlier is None else (later - earlier).days
+
+    def log10(self, value: float) -> float:
+        return math.log10(value)
+
+    def clip(self, value: float, lower: float, upper: float) -> float:
+        return min(max(value, lower), upper)
+
+    def round(self, value: float) -> int:
+        # polars rounds half away from zero; Python's round() rounds half to even.
+        return math.floor(value + 0.5) if value >= 0 else -math.floor(-value + 0.5)
+
+
+def _text(value: Any) -> str:
+    """How pl.format shows a value: dates ISO, integral floats with '.0'."""
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.1f}"
+    return str(value)
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+VEC = VecOps()
+ROW = RowOps()
+
+Rule = Callable[[Any, Any, Any], Any]
+
+
+class Columns:
+    """``r[name]`` for the vectorized backend: the column expression."""
+
+    def __getitem__(self, name: str) -> pl.Expr:
+        return pl.col(name)
+
+
+COLUMNS = Columns()

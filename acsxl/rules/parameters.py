@@ -1,0 +1,127 @@
+"""Dated, cited parameters (after OpenFisca): ``RULEBOOK.at(as_of)`` gives the values in force that day."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+
+@dataclass(frozen=True)
+class DatedValue:
+    start: date
+    value: Any
+    reference: str
+    unverified: bool = False
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str
+    unit: str
+    reference: str
+    values: tuple[DatedValue, ...]  # ordered by start
+    period: str | None = None
+
+    def entry_at(self, day: date) -> DatedValue:
+        current = None
+        for entry in self.values:
+            if entry.start > day:
+                break
+            current = entry
+        if current is None:
+            raise LookupError(f"parameter {self.name} has no value in force on {day.isoformat()}")
+        return current
+
+    def at(self, day: date) -> Any:
+        return self.entry_at(day).value
+
+
+class Values(Mapping[str, Any]):
+    """The parameter values in force on one day. Records which names were read, so the rulebook test
+    can prove that every parameter is used."""
+
+    def __init__(self, rulebook: Rulebook, day: date) -> None:
+        self._rulebook = rulebook
+        self.day = day
+        self._values = {name: p.at(day) for name, p in rulebook.parameters.items() if p.values[0].start <= day}
+
+    def __getitem__(self, name: str) -> Any:
+        self._rulebook.used.add(name)
+        try:
+            return self._values[name]
+        except KeyError:
+            if name in self._rulebook.parameters:
+                raise LookupError(f"parameter {name} has no value in force on {self.day.isoformat()}") from None
+            raise
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class Rulebook:
+    def __init__(self, version: str, parameters: dict[str, Parameter]) -> None:
+        self.version = version
+        self.parameters = parameters
+        self.used: set[str] = set()
+
+    def at(self, day: date) -> Values:
+        return _values_at(self, day)
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self.parameters[name]
+
+
+@cache
+def _values_at(rulebook: Rulebook, day: date) -> Values:
+    return Values(rulebook, day)
+
+
+def _walk(prefix: str, table: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (dotted name, table) for every table that has ``values``."""
+    for key, sub in table.items():
+        if not isinstance(sub, dict):
+            continue
+        name = f"{prefix}.{key}" if prefix else key
+        if "values" in sub:
+            yield name, sub
+        else:
+            yield from _walk(name, sub)
+
+
+def parse_rulebook(raw: dict[str, Any]) -> Rulebook:
+    params = {}
+    for name, table in _walk("", raw):
+        entries = tuple(
+            DatedValue(
+                start=date.fromisoformat(key),
+                value=entry["value"],
+                reference=entry.get("reference", ""),
+                unverified=bool(entry.get("unverified", False)),
+            )
+            for key, entry in sorted(table["values"].items())
+        )
+        params[name] = Parameter(
+            name=name,
+            description=table.get("description", ""),
+            unit=table.get("unit", ""),
+            reference=table.get("reference", ""),
+            values=entries,
+            period=table.get("period"),
+        )
+    return Rulebook(str(raw.get("version", "")), params)
+
+
+def load_raw() -> dict[str, Any]:
+    return tomllib.loads(resources.files("acsxl.rules").joinpath("parameters.toml").read_text("utf-8"))
+
+
+RULEBOOK = parse_rulebook(load_raw())
