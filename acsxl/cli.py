@@ -12,7 +12,7 @@ import polars as pl
 
 from acsxl import __version__
 from acsxl.engine import triage
-from acsxl.io.reader import UnreadableInput, read_cases
+from acsxl.io.reader import UnreadableInput, expand_inputs, read_cases
 from acsxl.io.writer import FORMATS, OutputError, atomic_write, write_output
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.sample import sample_cases
@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         "as of a date, and write one portfolio, one row per input row in rank order. Rows with bad values are kept "
         "and their problems listed in the issues column.",
     )
-    t.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="case list files (.xlsx, .xlsm, .csv)")
+    t.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
+                   help="case list files (.xlsx, .xlsm, .csv), or folders: every case list under them (Excel lock files ~$* skipped)")
     t.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="date to triage as of (default: today)")
     t.add_argument("--out", default="-", metavar="OUT",
                    help=f"output file; the format follows the extension ({', '.join(FORMATS)}); '-' or omitted: CSV on standard output")
@@ -72,7 +73,11 @@ def cmd_triage(args: argparse.Namespace) -> int:
     as_of = args.as_of or date.today()
     started = time.perf_counter()
     frames, failed = [], 0
-    for path in args.inputs:
+    inputs = expand_inputs(args.inputs)
+    if not inputs:
+        print("acsxl: no case lists found in the given folders", file=sys.stderr)
+        return EXIT_FAILED
+    for path in inputs:
         try:
             cases = read_cases(path, args.sheet)
         except UnreadableInput as err:

@@ -43,7 +43,7 @@ def _case(rng: random.Random, client: dict[str, Any], anchor: date) -> dict[str,
     kind = client["kind"]
     if kind == "individual":
         form = "TFRP" if rng.random() < 0.08 else rng.choice(["1040", "1040", "1040", "1040-SR"])
-        notices = TFRP_NOTICES + ["Letter 1153"] if form == "TFRP" else INDIVIDUAL_NOTICES
+        notices = [*TFRP_NOTICES, "Letter 1153"] if form == "TFRP" else INDIVIDUAL_NOTICES
     else:
         form = rng.choice(EMPLOYMENT_FORMS if rng.random() < 0.7 else OTHER_BUSINESS_FORMS)
         notices = BUSINESS_NOTICES

@@ -26,6 +26,7 @@ CATEGORICAL: dict[str, Callable[[Any], v.Parsed]] = {
 }
 NEGATIVE = {"number": v.NEGATIVE, "whole": v.NEGATIVE_DAYS}
 RAW = "__raw_"  # prefix of the raw input columns while parsing
+PROBLEM = "__problem_"  # prefix of each field's problem message while parsing
 
 
 def _is_numeric(dtype: pl.DataType) -> bool:
@@ -41,7 +42,7 @@ def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return pl.when(expr.is_nan()).then(None).when(integral).then(expr.cast(pl.Int64).cast(pl.String)).otherwise(expr.cast(pl.String))
     if dtype == pl.Datetime:
         return pl.when(expr.dt.time() == pl.time(0)).then(expr.dt.date().cast(pl.String)).otherwise(expr.cast(pl.String))
-    text = expr.cast(pl.String).str.strip_chars()
+    text = expr.cast(pl.String).str.strip_chars().str.replace(v.INTEGRAL_TEXT, "${1}")
     return pl.when(text == "").then(None).otherwise(text)
 
 
@@ -120,38 +121,37 @@ def _parse_period_key(key: str) -> v.Parsed:
 
 
 def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
-    """Typed canonical columns, ``parse_issues`` (null when none) and the untouched extra columns."""
+    """Typed canonical columns, ``parse_issues`` (null when none) and the untouched extra columns.
+    Values and problems are materialised first, so no parse is evaluated twice."""
     present = {f.name for f in FIELDS if f.name in raw.columns}
     frame = raw.rename({name: RAW + name for name in present})
     frame = frame.with_columns(pl.lit(None, pl.Null).alias(RAW + f.name) for f in FIELDS if f.name not in present)
-    parsed, problems = [], []
+    columns = []
     for field in FIELDS:
-        if field.kind == "period":
-            continue
-        value, problem = _parse_field(frame, field)
-        parsed.append(value.cast(DTYPES[field.kind]).alias(field.name))
-        problems.append(_problem(field, value, problem, field.name in present))
-    frame = frame.with_columns(parsed)
+        if field.kind != "period":
+            value, problem = _parse_field(frame, field)
+            columns += [value.cast(DTYPES[field.kind]).alias(field.name), problem.alias(PROBLEM + field.name)]
+    frame = frame.with_columns(columns)
 
     # The period needs the parsed form: a period-end date is a quarter only for quarterly forms.
-    period = next(f for f in FIELDS if f.kind == "period")
     frame = frame.with_columns(_period_key(frame).alias("__period_key"))
     value, problem = map_distinct(frame, "__period_key", _parse_period_key, pl.String())
-    frame = frame.with_columns(value.alias(period.name))
-    problems.insert(FIELDS.index(period), _problem(period, value, problem, period.name in present))
+    frame = frame.with_columns(value.alias("tax_period"), problem.alias(PROBLEM + "tax_period"))
 
-    issues = pl.concat_str(problems, separator="; ", ignore_nulls=True)
+    issues = pl.concat_str([_message(f, f.name in present) for f in FIELDS], separator="; ", ignore_nulls=True)
     frame = frame.with_columns(pl.when(issues != "").then(issues).alias("parse_issues"))
-    return frame.drop([RAW + f.name for f in FIELDS] + ["__period_key"])
+    return frame.drop([RAW + f.name for f in FIELDS] + [PROBLEM + f.name for f in FIELDS] + ["__period_key"])
 
 
-def _problem(field: Field, value: pl.Expr, problem: pl.Expr, present: bool) -> pl.Expr:
-    """'column: message' for a bad value, a missing required value or a missing required column."""
+def _message(field: Field, present: bool) -> pl.Expr:
+    """'column: message' for a bad value, a negative amount, a missing required value or column."""
     if field.required and not present:
         return pl.lit(f"{field.name}: {v.COLUMN_MISSING}")
+    value, problem = pl.col(field.name), pl.col(PROBLEM + field.name)
     message = pl.concat_str([pl.lit(f"{field.name}: "), problem])
     if field.kind in NEGATIVE:
-        negative = pl.format(f"{field.name}: " + NEGATIVE[field.kind].replace("{v}", "{}"), value)
+        shown = value.round(2) if field.kind == "number" else value  # amounts to the cent, as scalar.parse_case
+        negative = pl.format(f"{field.name}: " + NEGATIVE[field.kind].replace("{v}", "{}"), shown)
         message = pl.when(value < 0).then(negative).otherwise(message)
     if field.required:
         message = pl.when(value.is_null() & problem.is_null()).then(pl.lit(f"{field.name}: {v.MISSING}")).otherwise(message)

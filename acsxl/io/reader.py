@@ -33,6 +33,21 @@ class CaseList:
         return self.frame.height
 
 
+def expand_inputs(paths: list[Path]) -> list[Path]:
+    """Files as given; folders replaced by the case lists under them, skipping Excel lock files (~$...)
+    and hidden or temporary files."""
+    out: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        out.extend(
+            p for p in sorted(path.rglob("*"))
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith(".tmp")
+        )
+    return out
+
+
 def read_cases(path: str | Path, sheet: str | None = None) -> CaseList:
     path = Path(path)
     suffix = path.suffix.lower()

@@ -103,7 +103,7 @@ class VecOps:
         return value.clip(lower, upper)
 
     def round(self, value: pl.Expr) -> pl.Expr:
-        return value.round(0).cast(pl.Int64)
+        return value.round(0, mode="half_away_from_zero").cast(pl.Int64)
 
 
 class RowOps:
@@ -187,7 +187,7 @@ class RowOps:
         return min(max(value, lower), upper)
 
     def round(self, value: float) -> int:
-        # polars rounds half away from zero; Python's round() rounds half to even.
+        # Half away from zero, as VecOps.round asks polars for (Python's round() is half to even).
         return math.floor(value + 0.5) if value >= 0 else -math.floor(-value + 0.5)
 
 

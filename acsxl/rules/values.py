@@ -36,6 +36,8 @@ UNKNOWN_TYPE = 'taxpayer type "{v}" is not individual or business'
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 date system, serial 1 = 1900-01-01
 SERIAL_MIN, SERIAL_MAX = 18264, 73051  # 1950-01-01 .. 2099-12-31: plausible dates for tax work
 
+INTEGRAL_TEXT = r"^(-?\d+)\.0+$"  # "1040.0" written as text by a spreadsheet export means 1040
+
 YES = frozenset({"Y", "YES", "TRUE", "T", "1", "1.0", "X"})
 NO = frozenset({"N", "NO", "FALSE", "F", "0", "0.0"})
 
@@ -58,7 +60,7 @@ def text(value: Any) -> str | None:
         value = value.date() if value.time() == datetime.min.time() else value
     if isinstance(value, date):
         return value.isoformat()
-    s = str(value).strip()
+    s = re.sub(INTEGRAL_TEXT, r"\1", str(value).strip())
     return s or None
 
 

@@ -1,0 +1,77 @@
+"""Benchmarks for the triage engine (issue #2), run by hand on the target 2-core machine:
+
+    .venv/bin/python bench/run.py [--rows 1000000] [--workbook-rows 100000]
+
+Reports: engine time for 1M in-memory rows; the scalar path's per-call time and the engine's speed-up
+over calling it row by row; end-to-end ``acsxl triage`` of a 100k-row workbook to CSV with peak memory.
+Targets: engine <= 1 s; scalar <= 0.2 ms/call; speed-up >= 50x; end to end <= 3 s and <= 1 GB."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from acsxl.engine import triage
+from acsxl.rules.schema import HEADER_ALIASES, header_key
+from acsxl.sample import sample_cases
+from acsxl.scalar import triage_case
+
+AS_OF = date(2026, 11, 23)
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.rename({c: HEADER_ALIASES[header_key(c)] for c in frame.columns})
+
+
+def best_of(runs: int, fn) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workbook-rows", type=int, default=100_000)
+    args = parser.parse_args()
+
+    base = canonical(sample_cases(100_000, seed=11))
+    copies = -(-args.rows // base.height)
+    big = pl.concat([base.with_columns(pl.col("client_id") + f"-{i}") for i in range(copies)]).head(args.rows)
+    triage(big.head(1000), AS_OF)  # warm up: holiday table, catalogue
+    engine_s = best_of(3, lambda: triage(big, AS_OF))
+    print(f"engine: {args.rows:,} rows in {engine_s:.3f} s ({args.rows / engine_s:,.0f} rows/s)  target <= 1 s")
+
+    rows = base.head(10_000).to_dicts()
+    triage_case(rows[0], AS_OF)
+    scalar_s = best_of(3, lambda: [triage_case(r, AS_OF) for r in rows]) / len(rows)
+    per_row_engine = engine_s / args.rows
+    print(f"scalar: {scalar_s * 1e3:.4f} ms per call  target <= 0.2 ms")
+    print(f"engine speed-up over the scalar path row by row: {scalar_s / per_row_engine:,.0f}x  target >= 50x")
+
+    DATA.mkdir(exist_ok=True)
+    workbook = DATA / f"cases-{args.workbook_rows}.xlsx"
+    if not workbook.exists():
+        sample_cases(args.workbook_rows, seed=5).write_excel(workbook, worksheet="Cases", dtype_formats={pl.Date: "yyyy-mm-dd"})
+    out = DATA / "out.csv"
+    cli = [sys.executable, "-m", "acsxl.cli", "triage", str(workbook), "--as-of", AS_OF.isoformat(), "--out", str(out), "-q"]
+    subprocess.run(cli, check=True)  # warm the file cache
+    wall = best_of(3, lambda: subprocess.run(cli, check=True))
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"end to end: {args.workbook_rows:,}-row workbook -> CSV in {wall:.2f} s, peak memory {peak_mb:,.0f} MB  "
+          "targets <= 3 s, <= 1024 MB")
+
+
+if __name__ == "__main__":
+    main()

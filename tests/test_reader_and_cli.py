@@ -1,0 +1,127 @@
+"""The case-list reader and the command line, on real files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime
+
+import openpyxl
+import polars as pl
+import pytest
+
+from acsxl.cli import main
+from acsxl.io.reader import UnreadableInput, read_cases
+
+
+def workbook(path, rows, sheets=("Cases",)) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.title = "Notes"
+    for name in sheets:
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+
+
+HEADER = ["Client #", "Taxpayer", "Form Type", "Tax Year", "Balance Due", "Notice Code", "Date of Notice", "Filed", "My column"]
+
+
+def test_headers_map_by_alias_and_rows_keep_their_numbers(tmp_path) -> None:
+    workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 8200, "CP14", datetime(2026, 2, 16), True, "x"],
+                                   [None] * 9, ["A2", "Bo", "941", "2025Q2", "$1,000", "cp 161", "02/20/2026", "Y", "y"]])
+    cases = read_cases(tmp_path / "c.xlsx")
+    assert cases.sheet == "Cases"
+    assert {"client_id", "client_name", "form", "tax_period", "balance", "last_notice", "notice_date", "return_filed", "My column"} <= set(cases.frame.columns)
+    assert cases.frame["source"].to_list() == ["c.xlsx, Cases, row 2", "c.xlsx, Cases, row 4"]
+
+
+def test_sheet_choice(tmp_path) -> None:
+    workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 1, "CP14", None, "Y", ""]], sheets=("Other",))
+    with pytest.raises(UnreadableInput, match="no case-list headers"):
+        read_cases(tmp_path / "c.xlsx")  # no Cases sheet: the first, empty one is read
+    assert read_cases(tmp_path / "c.xlsx", sheet="Other").rows == 1
+    with pytest.raises(UnreadableInput, match="no sheet named 'Nope'"):
+        read_cases(tmp_path / "c.xlsx", sheet="Nope")
+
+
+def test_unreadable_files(tmp_path) -> None:
+    (tmp_path / "bad.xlsx").write_bytes(b"this is not a zip file")
+    with pytest.raises(UnreadableInput, match="not a readable workbook"):
+        read_cases(tmp_path / "bad.xlsx")
+    with pytest.raises(UnreadableInput, match=r"expected \.xlsx"):
+        read_cases(tmp_path / "cases.txt")
+    with pytest.raises(UnreadableInput, match="no such file"):
+        read_cases(tmp_path / "missing.csv")
+
+
+def test_missing_required_column_is_reported_on_every_row(tmp_path, capsys) -> None:
+    (tmp_path / "c.csv").write_text("Client,Form,Year\nA,1040,2023\nB,941,2024Q1\n")
+    assert main(["triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02", "--out", str(tmp_path / "o.csv"), "-q"]) == 0
+    out = pl.read_csv(tmp_path / "o.csv")
+    assert out.height == 2
+    assert all("balance: required column not found" in s for s in out["issues"])
+    assert sorted(out["source"]) == ["c.csv, row 2", "c.csv, row 3"]
+
+
+def test_cli_exit_codes_and_messages(tmp_path, capsys) -> None:
+    (tmp_path / "good.csv").write_text("Client,Form,Year,Balance\nA,1040,2023,100\n")
+    (tmp_path / "bad.xlsx").write_bytes(b"garbage")
+    out = tmp_path / "o.csv"
+    assert main(["triage", str(tmp_path / "good.csv"), str(tmp_path / "bad.xlsx"), "--as-of", "2026-03-02", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "skipped" in err and "bad.xlsx" in err and "Traceback" not in err
+    assert pl.read_csv(out).height == 1
+    assert main(["triage", str(tmp_path / "bad.xlsx"), "--out", str(out)]) == 2
+    assert main(["triage", str(tmp_path / "good.csv"), "--out", str(tmp_path / "o.txt")]) == 2
+    assert "unknown output format" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:
+        main(["triage", str(tmp_path / "good.csv"), "--as-of", "03/02/2026"])
+    assert usage.value.code == 2
+
+
+def test_cli_help_and_stdout(tmp_path) -> None:
+    help_text = subprocess.run([sys.executable, "-m", "acsxl.cli", "triage", "--help"], capture_output=True, text=True, check=True).stdout
+    for word in ("--as-of", "--out", "--sheet", ".parquet"):
+        assert word in help_text
+    (tmp_path / "c.csv").write_text("Client,Form,Year,Balance,Notice,Notice Date,Filed\nA,1040,2023,100,LT11,2026-02-13,Y\n")
+    run = subprocess.run([sys.executable, "-m", "acsxl.cli", "triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02"],
+                         capture_output=True, text=True, check=True)
+    assert run.stdout.splitlines()[0].startswith("rank,priority,client_id")
+    assert "2026-03-16" in run.stdout
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".xlsx"])
+def test_output_formats_round_trip(tmp_path, suffix) -> None:
+    (tmp_path / "c.csv").write_text("Client,Form,Year,Balance,Notice,Notice Date,Filed\nA,1040,2023,100,LT11,2026-02-13,Y\nB,1040,2022,5,CP14,2026-02-16,Y\n")
+    out = tmp_path / f"o{suffix}"
+    assert main(["triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02", "--out", str(out), "-q"]) == 0
+    frame = pl.read_excel(out, sheet_name="Portfolio") if suffix == ".xlsx" else (pl.read_csv(out) if suffix == ".csv" else pl.read_parquet(out))
+    assert frame.height == 2
+    assert list(tmp_path.glob(".o*.tmp")) == []  # the temporary file was renamed
+    if suffix == ".xlsx":
+        ws = openpyxl.load_workbook(out)["Portfolio"]
+        assert ws.freeze_panes == "A2"
+        assert [t.autoFilter.ref for t in ws.tables.values()] == ["A1:X3"]  # a filterable table over the rows
+        assert ws["A1"].value == "Rank"
+    if suffix == ".parquet":
+        assert frame.schema["next_deadline"] == pl.Date and frame["next_deadline"][0] == date(2026, 3, 16)
+
+
+def test_sample_command_writes_a_triageable_list(tmp_path) -> None:
+    assert main(["sample", str(tmp_path / "s.xlsx"), "--rows", "120", "--seed", "1"]) == 0
+    cases = read_cases(tmp_path / "s.xlsx")
+    assert cases.rows == 120
+    assert main(["triage", str(tmp_path / "s.xlsx"), "--as-of", "2026-11-23", "--out", str(tmp_path / "o.csv"), "-q"]) == 0
+    out = pl.read_csv(tmp_path / "o.csv")
+    assert set(out["cause"]) == {"filed_unpaid", "unfiled_sfr", "audit_adjustment", "payroll_business", "unknown"}
+    assert out["issues"].is_not_null().sum() >= 1
+
+
+def test_folders_expand_to_case_lists_and_skip_lock_files(tmp_path) -> None:
+    from acsxl.io.reader import expand_inputs
+
+    (tmp_path / "sub").mkdir()
+    for name in ("a.csv", "sub/b.xlsx", "~$b.xlsx", ".hidden.csv", "notes.txt", "c.xlsm"):
+        (tmp_path / name).write_text("x")
+    assert [p.relative_to(tmp_path).as_posix() for p in expand_inputs([tmp_path])] == ["a.csv", "c.xlsm", "sub/b.xlsx"]
