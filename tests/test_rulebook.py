@@ -77,7 +77,7 @@ def test_every_parameter_is_used_by_the_engine_and_the_scalar_path() -> None:
 
     real, parameters.RULEBOOK = parameters.RULEBOOK, fresh
     try:
-        import acsxl.engine.triage as engine_module
+        import acsxl.engine.pipeline as engine_module
         import acsxl.scalar as scalar_module
 
         engine_module.RULEBOOK = scalar_module.RULEBOOK = fresh

@@ -1,5 +1,5 @@
 """The vectorized engine: ``triage(cases, as_of)``."""
 
-from acsxl.engine.triage import triage
+from acsxl.engine.pipeline import triage
 
 __all__ = ["triage"]

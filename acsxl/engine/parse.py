@@ -1,7 +1,11 @@
 """Raw case columns (any dtype, as a reader or a caller hands them) -> typed canonical columns plus
-``parse_issues``, vectorized. Categorical values go through the single-value parsers in
-``acsxl.rules.values`` once per distinct value; numbers, text and transcript codes are parsed with
-polars expressions that mirror those parsers (tests/test_paths_agree.py keeps them equal)."""
+``parse_issues``, vectorized.
+
+One implementation of the parsing rules, ``acsxl.rules.values``, serves both paths: the engine calls
+those single-value parsers once per *distinct* raw value that the fast vectorized casts cannot take
+(enumerations, dates written as text, "$1,234.50"), and joins the answers back. The remaining
+vectorized steps (trimming, plain number casts, transcript-code spacing) mirror ``values`` and are
+held equal to it by tests/test_paths_agree.py."""
 
 from __future__ import annotations
 
@@ -14,145 +18,171 @@ from acsxl.rules import values as v
 from acsxl.rules.schema import FIELDS, Field
 from acsxl.rules.triage import QUARTERLY_FORMS
 
-# Parsed dtype by value kind.
 DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "number": pl.Float64(), "whole": pl.Int64(), "date": pl.Date(), "flag": pl.Boolean(),
     "form": pl.String(), "period": pl.String(), "notice": pl.String(), "status": pl.String(),
     "source": pl.String(), "taxpayer_type": pl.String(), "tcs": pl.String(),
 }
-CATEGORICAL: dict[str, Callable[[Any], v.Parsed]] = {
-    "form": v.parse_form, "notice": v.parse_notice, "status": v.parse_status,
-    "source": v.parse_source, "taxpayer_type": v.parse_taxpayer_type,
+BY_VALUE: dict[str, Callable[[Any], v.Parsed]] = {
+    "form": v.parse_form, "notice": v.parse_notice, "status": v.parse_status, "source": v.parse_source,
+    "taxpayer_type": v.parse_taxpayer_type, "date": v.parse_date, "flag": v.parse_flag,
 }
 NEGATIVE = {"number": v.NEGATIVE, "whole": v.NEGATIVE_DAYS}
-RAW = "__raw_"  # prefix of the raw input columns while parsing
-PROBLEM = "__problem_"  # prefix of each field's problem message while parsing
+NO_PROBLEM = None
+
+Parsed = tuple[pl.Series, pl.Series | None]  # values, problems (None: no problems at all)
 
 
-def _is_numeric(dtype: pl.DataType) -> bool:
-    return dtype.is_numeric()
-
-
-def as_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """values.text, vectorized: trimmed, blank -> null, integral floats without '.0', dates ISO."""
+def as_text(series: pl.Series) -> pl.Series:
+    """``values.text`` over a column: trimmed, blank -> null, integral numbers without '.0', dates ISO."""
+    dtype = series.dtype
+    if dtype == pl.Null:
+        return series.cast(pl.String)
     if dtype == pl.Boolean:
-        return pl.when(expr).then(pl.lit("TRUE")).when(~expr).then(pl.lit("FALSE"))
+        return series.replace_strict([True, False], ["TRUE", "FALSE"], return_dtype=pl.String)
     if dtype.is_float():
-        integral = expr.is_finite() & (expr == expr.floor())
-        return pl.when(expr.is_nan()).then(None).when(integral).then(expr.cast(pl.Int64).cast(pl.String)).otherwise(expr.cast(pl.String))
-    if dtype == pl.Datetime:
-        return pl.when(expr.dt.time() == pl.time(0)).then(expr.dt.date().cast(pl.String)).otherwise(expr.cast(pl.String))
-    text = expr.cast(pl.String).str.strip_chars().str.replace(v.INTEGRAL_TEXT, "${1}")
-    return pl.when(text == "").then(None).otherwise(text)
+        integral = series.is_finite() & (series == series.floor())
+        return (pl.select(pl.when(series.is_nan()).then(None).when(integral).then(series.cast(pl.Int64).cast(pl.String))
+                          .otherwise(series.cast(pl.String))).to_series())
+    if dtype == pl.Datetime:  # as str(datetime): no time at midnight, else seconds
+        return pl.select(pl.when(series.dt.time() == pl.time(0)).then(series.dt.date().cast(pl.String))
+                         .otherwise(series.dt.to_string("%Y-%m-%d %H:%M:%S"))).to_series()
+    text = series.cast(pl.String).str.strip_chars()
+    if text.str.ends_with("0").any():  # only then can a value be an integral number written as "1040.0"
+        text = text.str.replace(v.INTEGRAL_TEXT, "${1}")
+    return pl.select(pl.when(text != "").then(text)).to_series()
 
 
-def map_distinct(frame: pl.DataFrame, column: str, parse: Callable[[Any], v.Parsed], dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    """(value, problem) expressions computed by ``parse`` once per distinct non-null value of ``column``."""
-    keys = frame.get_column(column).drop_nulls().unique().to_list()
+def by_distinct(series: pl.Series, parse: Callable[[Any], v.Parsed], dtype: pl.DataType, only: pl.Series | None = None) -> Parsed:
+    """``parse`` applied once per distinct non-null value (of the rows in ``only``, when given)."""
+    pool = series if only is None else series.filter(only)
+    keys = pool.drop_nulls().unique().to_list()
     results = [parse(key) for key in keys]
-    col = pl.col(column)
-    value = col.replace_strict(keys, pl.Series([r[0] for r in results], dtype=dtype), default=None, return_dtype=dtype)
-    problem = col.replace_strict(keys, pl.Series([r[1] for r in results], dtype=pl.String), default=None, return_dtype=pl.String)
-    return value, problem
+    values = series.replace_strict(keys, pl.Series([r[0] for r in results], dtype=dtype), default=None, return_dtype=dtype)
+    messages = [r[1] for r in results]
+    if not any(messages):
+        return values, NO_PROBLEM
+    return values, series.replace_strict(keys, pl.Series(messages, dtype=pl.String), default=None, return_dtype=pl.String)
 
 
-def _number(raw: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    if dtype == pl.Boolean:
-        return pl.lit(None, pl.Float64), pl.when(raw.is_not_null()).then(pl.format(v.NOT_NUMBER.replace("{v}", "{}"), as_text(raw, dtype)))
-    if _is_numeric(dtype):
-        number = raw.cast(pl.Float64)
-        return pl.when(number.is_nan()).then(None).otherwise(number), pl.lit(None, pl.String)
-    text = as_text(raw, dtype)
-    cleaned = text.str.replace_all(v.NUMBER_JUNK, "")
-    inner = cleaned.str.extract(v.NUMBER_NEGATIVE_PARENS, 1)
-    number = pl.when(inner.is_not_null()).then(-inner.cast(pl.Float64, strict=False)).otherwise(cleaned.cast(pl.Float64, strict=False))
-    problem = pl.when(text.is_not_null() & number.is_null()).then(pl.format(v.NOT_NUMBER.replace("{v}", "{}"), text))
-    return number, problem
+def _number(series: pl.Series) -> Parsed:
+    dtype = series.dtype
+    if dtype == pl.Null or dtype.is_numeric():
+        number = series.cast(pl.Float64)
+        return number.fill_nan(None), NO_PROBLEM
+    text = as_text(series)
+    direct = text.cast(pl.Float64, strict=False)
+    direct = pl.select(pl.when(direct.is_finite()).then(direct)).to_series()
+    # "$1,234.50", "(250.00)", "n/a": through values.parse_number, once per distinct value.
+    parsed, problems = by_distinct(text, v.parse_number, pl.Float64(), only=direct.is_null())
+    return direct.fill_null(parsed), problems
 
 
-def _whole(raw: pl.Expr, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    number, problem = _number(raw, dtype)
-    bad = problem.is_not_null() | (number.is_not_null() & (number != number.floor()))
-    message = pl.format(v.NOT_WHOLE.replace("{v}", "{}"), as_text(raw, dtype))
-    return pl.when(bad).then(None).otherwise(number.cast(pl.Int64, strict=False)), pl.when(bad).then(message)
+def _whole(series: pl.Series) -> Parsed:
+    number, problems = _number(series)
+    fraction = number.is_not_null() & (number != number.floor())
+    bad = fraction if problems is None else (fraction | problems.is_not_null())
+    if not bad.any():
+        return number.cast(pl.Int64), problems
+    messages = pl.select(pl.when(bad).then(pl.format(v.NOT_WHOLE.replace("{v}", "{}"), as_text(series)))).to_series()
+    return pl.select(pl.when(~bad).then(number.cast(pl.Int64, strict=False))).to_series(), messages
 
 
-def _parse_field(frame: pl.DataFrame, field: Field) -> tuple[pl.Expr, pl.Expr]:
-    """(value, problem-without-column-name) for one field."""
-    column = RAW + field.name
-    raw, dtype = pl.col(column), frame.schema[column]
-    kind = field.kind
+def _transaction_codes(series: pl.Series) -> Parsed:
+    s = as_text(series).fill_null("").str.to_uppercase()
+    if s.str.contains("TC", literal=True).any():
+        s = s.str.replace_all(v.TC_PREFIX, "")
+    s = s.str.replace_all(v.TC_SEPARATORS, " ").str.strip_chars()
+    return pl.select(pl.concat_str([pl.lit(" "), s, pl.lit(" ")])).to_series(), NO_PROBLEM
+
+
+def parse_field(series: pl.Series, field: Field) -> Parsed:
+    """Values and problems (messages without the column name) of one field's raw column."""
+    kind, dtype = field.kind, series.dtype
     if kind == "text":
-        return as_text(raw, dtype), pl.lit(None, pl.String)
+        return as_text(series), NO_PROBLEM
     if kind == "number":
-        return _number(raw, dtype)
+        return _number(series)
     if kind == "whole":
-        return _whole(raw, dtype)
+        return _whole(series)
     if kind == "tcs":
-        s = as_text(raw, dtype).fill_null("").str.to_uppercase()
-        s = s.str.replace_all(v.TC_PREFIX, "").str.replace_all(v.TC_SEPARATORS, " ").str.strip_chars()
-        return pl.concat_str([pl.lit(" "), s, pl.lit(" ")]), pl.lit(None, pl.String)
+        return _transaction_codes(series)
     if kind == "date" and dtype == pl.Date:
-        return raw, pl.lit(None, pl.String)
+        return series, NO_PROBLEM
     if kind == "date" and dtype == pl.Datetime:
-        return raw.dt.date(), pl.lit(None, pl.String)
-    if kind == "date":
-        return map_distinct(frame, column, v.parse_date, pl.Date())
+        return series.dt.date(), NO_PROBLEM
     if kind == "flag" and dtype == pl.Boolean:
-        return raw, pl.lit(None, pl.String)
-    if kind == "flag":
-        return map_distinct(frame, column, v.parse_flag, pl.Boolean())
-    if kind in CATEGORICAL:
-        return map_distinct(frame, column, CATEGORICAL[kind], DTYPES[kind])
-    raise ValueError(f"no parser for kind {kind}")  # "period" is parsed after the form, in parse_cases
+        return series, NO_PROBLEM
+    return by_distinct(series, BY_VALUE[kind], DTYPES[kind])
 
 
-def _period_key(frame: pl.DataFrame) -> pl.Expr:
-    """Period text prefixed by whether the parsed form is quarterly ('Q|2025-06-30' / 'Y|2023')."""
-    column = RAW + "tax_period"
-    quarterly = pl.col("form").is_in(list(QUARTERLY_FORMS)).fill_null(False)
-    text = as_text(pl.col(column), frame.schema[column])
-    return pl.concat_str([pl.when(quarterly).then(pl.lit("Q|")).otherwise(pl.lit("Y|")), text])
-
-
-def _parse_period_key(key: str) -> v.Parsed:
-    flag, text = key.split("|", 1)
-    return v.parse_period(text, quarterly=flag == "Q")
+def parse_period(series: pl.Series, forms: pl.Series) -> Parsed:
+    """A period-end date is a quarter only for quarterly forms, so the period is parsed after the form."""
+    text = as_text(series)
+    by_year, year_problems = by_distinct(text, lambda t: v.parse_period(t, quarterly=False), pl.String())
+    by_quarter, _ = by_distinct(text, lambda t: v.parse_period(t, quarterly=True), pl.String())
+    quarterly = forms.is_in(list(QUARTERLY_FORMS)).fill_null(False)
+    return pl.select(pl.when(quarterly).then(by_quarter).otherwise(by_year)).to_series(), year_problems
 
 
 def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
-    """Typed canonical columns, ``parse_issues`` (null when none) and the untouched extra columns.
-    Values and problems are materialised first, so no parse is evaluated twice."""
-    present = {f.name for f in FIELDS if f.name in raw.columns}
-    frame = raw.rename({name: RAW + name for name in present})
-    frame = frame.with_columns(pl.lit(None, pl.Null).alias(RAW + f.name) for f in FIELDS if f.name not in present)
-    columns = []
+    """Typed canonical columns and ``parse_issues`` (null when none) in place of the raw canonical
+    columns; every other column untouched."""
+    height = raw.height
+    parsed: dict[str, pl.Series] = {}
+    problems: dict[str, pl.Series | None] = {}
     for field in FIELDS:
-        if field.kind != "period":
-            value, problem = _parse_field(frame, field)
-            columns += [value.cast(DTYPES[field.kind]).alias(field.name), problem.alias(PROBLEM + field.name)]
-    frame = frame.with_columns(columns)
-
-    # The period needs the parsed form: a period-end date is a quarter only for quarterly forms.
-    frame = frame.with_columns(_period_key(frame).alias("__period_key"))
-    value, problem = map_distinct(frame, "__period_key", _parse_period_key, pl.String())
-    frame = frame.with_columns(value.alias("tax_period"), problem.alias(PROBLEM + "tax_period"))
-
-    issues = pl.concat_str([_message(f, f.name in present) for f in FIELDS], separator="; ", ignore_nulls=True)
-    frame = frame.with_columns(pl.when(issues != "").then(issues).alias("parse_issues"))
-    return frame.drop([RAW + f.name for f in FIELDS] + [PROBLEM + f.name for f in FIELDS] + ["__period_key"])
+        series = raw.get_column(field.name) if field.name in raw.columns else pl.Series(field.name, [None] * height, dtype=pl.Null)
+        if field.kind == "period":
+            value, problem = parse_period(series, parsed["form"])
+        else:
+            value, problem = parse_field(series, field)
+        parsed[field.name] = value.cast(DTYPES[field.kind]).alias(field.name)
+        problems[field.name] = problem
+    issues = _issues(parsed, problems, present={f.name for f in FIELDS if f.name in raw.columns})
+    return raw.with_columns(*parsed.values(), issues.alias("parse_issues")).select(
+        [c for c in raw.columns if c not in parsed] + [f.name for f in FIELDS] + ["parse_issues"])
 
 
-def _message(field: Field, present: bool) -> pl.Expr:
+def _issues(parsed: dict[str, pl.Series], problems: dict[str, pl.Series | None], present: set[str]) -> pl.Series:
+    """'column: message; ...' per row, built only for the rows that have a problem."""
+    height = len(next(iter(parsed.values())))
+    frame = pl.DataFrame(
+        {**parsed, **{f"__p_{name}": p for name, p in problems.items() if p is not None}}, height=height
+    ).with_row_index("__row")
+    checks = [(f, f"__p_{f.name}" if problems[f.name] is not None else None) for f in FIELDS]
+    suspect = pl.any_horizontal([_suspect(f, p, f.name in present) for f, p in checks] or [pl.lit(False)])
+    found = frame.filter(suspect)
+    out = pl.Series("parse_issues", [None] * height, dtype=pl.String)
+    if found.height:
+        messages = found.select(pl.concat_str([_message(f, p, f.name in present) for f, p in checks], separator="; ", ignore_nulls=True))
+        out = out.scatter(found.get_column("__row"), messages.to_series())
+    return out
+
+
+def _suspect(field: Field, problem: str | None, present: bool) -> pl.Expr:
+    """Whether the row may have a problem with this field (cheap: no strings built)."""
+    if field.required and not present:
+        return pl.lit(True)
+    flags = [pl.col(problem).is_not_null()] if problem else []
+    if field.kind in NEGATIVE:
+        flags.append((pl.col(field.name) < 0).fill_null(False))
+    if field.required:
+        flags.append(pl.col(field.name).is_null())
+    return pl.any_horizontal(flags) if flags else pl.lit(False)
+
+
+def _message(field: Field, problem: str | None, present: bool) -> pl.Expr:
     """'column: message' for a bad value, a negative amount, a missing required value or column."""
     if field.required and not present:
         return pl.lit(f"{field.name}: {v.COLUMN_MISSING}")
-    value, problem = pl.col(field.name), pl.col(PROBLEM + field.name)
-    message = pl.concat_str([pl.lit(f"{field.name}: "), problem])
+    value = pl.col(field.name)
+    message = pl.concat_str([pl.lit(f"{field.name}: "), pl.col(problem)]) if problem else pl.lit(None, pl.String)
     if field.kind in NEGATIVE:
         shown = value.round(2) if field.kind == "number" else value  # amounts to the cent, as scalar.parse_case
         negative = pl.format(f"{field.name}: " + NEGATIVE[field.kind].replace("{v}", "{}"), shown)
         message = pl.when(value < 0).then(negative).otherwise(message)
     if field.required:
-        message = pl.when(value.is_null() & problem.is_null()).then(pl.lit(f"{field.name}: {v.MISSING}")).otherwise(message)
+        missing = value.is_null() & (pl.col(problem).is_null() if problem else pl.lit(True))
+        message = pl.when(missing).then(pl.lit(f"{field.name}: {v.MISSING}")).otherwise(message)
     return message

@@ -33,17 +33,30 @@ class VecOps:
         return value if isinstance(value, pl.Expr) else pl.lit(value)
 
     def when(self, *cases: tuple[Any, Any], otherwise: Any = None) -> pl.Expr:
-        chain: Any = pl
-        for condition, value in cases:
-            chain = chain.when(condition).then(self.lit(value))
-        return chain.otherwise(self.lit(otherwise))
+        return self.choose(*cases, otherwise=(otherwise,))[0]
 
     def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...]) -> tuple[pl.Expr, ...]:
-        """Several outputs decided by one list of cases: the outputs of the first true case."""
-        return tuple(
-            self.when(*((case[0], case[k]) for case in cases), otherwise=otherwise[k - 1])
-            for k in range(1, len(otherwise) + 1)
-        )
+        """Several outputs decided by one list of cases: the outputs of the first true case.
+        The cases become one integer index; outputs that are plain values are then a single lookup
+        (much cheaper than a chain of string columns)."""
+        index: Any = pl
+        for i, case in enumerate(cases):
+            index = index.when(case[0]).then(pl.lit(i, pl.Int32))
+        index = index.otherwise(pl.lit(len(cases), pl.Int32)) if cases else pl.lit(0, pl.Int32)
+        outputs = []
+        for k in range(1, len(otherwise) + 1):
+            values = [case[k] for case in cases] + [otherwise[k - 1]]
+            if any(isinstance(value, pl.Expr) for value in values):
+                chain: Any = pl
+                for i, value in enumerate(values[:-1]):
+                    chain = chain.when(index == i).then(self.lit(value))
+                outputs.append(chain.otherwise(self.lit(values[-1])) if cases else self.lit(values[-1]))
+            elif all(value is None for value in values):
+                outputs.append(pl.lit(None))
+            else:
+                new = pl.Series(values, strict=False)
+                outputs.append(index.replace_strict(list(range(len(values))), new, return_dtype=new.dtype))
+        return tuple(outputs)
 
     def eq(self, value: pl.Expr, other: Any) -> pl.Expr:
         return (value == other).fill_null(False)
@@ -74,6 +87,40 @@ class VecOps:
 
     def fmt(self, template: str, *args: Any) -> pl.Expr:
         return pl.format(template, *[self.lit(a) for a in args])
+
+    def sentence(self, *cases: tuple[Any, str], otherwise: str, values: Mapping[str, Any]) -> pl.Expr:
+        """The template of the first true case with its {name} fields filled from ``values`` ('' when
+        missing). Built as one concat of literal segments and value slots chosen by the case index,
+        instead of a search-and-replace over every row's sentence."""
+        index = self.choose(*((c, i) for i, (c, _) in enumerate(cases)), otherwise=(len(cases),))[0]
+        templates = [t for _, t in cases] + [otherwise]
+        split = [_segments(t) for t in templates]  # [literal, name, literal, name, ..., literal]
+        width = max(len(parts) for parts in split)
+        ids = list(range(len(templates)))
+        texts = {name: self.lit(value).cast(pl.String).fill_null("") for name, value in values.items()}
+        pieces = []
+        for j in range(width):
+            at_j = [parts[j] if j < len(parts) else None for parts in split]
+            if j % 2 == 0:  # literal segment
+                pieces.append(index.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
+                continue
+            chain: Any = pl
+            for name, text in texts.items():
+                chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
+                if chosen:
+                    chain = chain.when(index.is_in(chosen)).then(text)
+            pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
+        return pl.concat_str(pieces, ignore_nulls=True)
+
+    def fill(self, template: pl.Expr, values: Mapping[str, Any]) -> pl.Expr:
+        """Replace each {name} in a template with the value's text ('' when missing)."""
+        for name, value in values.items():
+            template = template.str.replace_all("{" + name + "}", self.lit(value).cast(pl.String).fill_null(""), literal=True)
+        return template
+
+    def key(self, *parts: Any) -> pl.Expr:
+        """A value that is equal exactly when all parts are (for counting distinct combinations)."""
+        return pl.struct([self.lit(p) for p in parts]).hash()
 
     def join(self, parts: Sequence[Any], separator: str) -> pl.Expr:
         return pl.concat_str([self.lit(p) for p in parts], separator=separator, ignore_nulls=True)
@@ -159,6 +206,20 @@ class RowOps:
             return None
         return template.format(*(_text(a) for a in args))
 
+    def sentence(self, *cases: tuple[Any, str], otherwise: str, values: Mapping[str, Any]) -> str:
+        template = next((t for c, t in cases if c), otherwise)
+        return self.fill(template, values)  # type: ignore[return-value]
+
+    def fill(self, template: str | None, values: Mapping[str, Any]) -> str | None:
+        if template is None:
+            return None
+        for name, value in values.items():
+            template = template.replace("{" + name + "}", "" if value is None else _text(value))
+        return template
+
+    def key(self, *parts: Any) -> tuple[Any, ...]:
+        return parts
+
     def join(self, parts: Sequence[Any], separator: str) -> str:
         return separator.join(p for p in parts if p is not None)
 
@@ -196,6 +257,14 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return f"{value:.1f}"
     return str(value)
+
+
+FIELD = re.compile(r"\{(\w+)\}")
+
+
+def _segments(template: str) -> list[str]:
+    """'Pay by {date} now' -> ['Pay by ', 'date', ' now']: literals at even places, field names at odd."""
+    return FIELD.split(template)
 
 
 @cache

@@ -34,25 +34,26 @@ NO_DATE = 10**6  # days_left stand-in for "no deadline" in comparisons
 def _cause(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
     """Cause precedence (issue #2): business forms and TFRP, explicit columns, the notice, transcript
     codes, then a balance-due notice on a filed return."""
-    form, notice, source = r["form"], r["last_notice"], r["assessment_source"]
-    return x.choose(
-        (x.eq(r["family"], "employment"), "payroll_business", x.fmt("Form {} is an employment-tax (payroll) return", form)),
-        (x.eq(r["family"], "business"), "payroll_business", x.fmt("Form {} is a business return", form)),
+    source = r["assessment_source"]
+    cause, reason = x.choose(
+        (x.eq(r["family"], "employment"), "payroll_business", "Form {form} is an employment-tax (payroll) return"),
+        (x.eq(r["family"], "business"), "payroll_business", "Form {form} is a business return"),
         (x.eq(r["family"], "tfrp"), "payroll_business", "Trust Fund Recovery Penalty assessed personally for a business's unpaid payroll tax (IRC 6672)"),
         (x.is_true(r["sfr"]), "unfiled_sfr", "SFR column: the IRS assessed a substitute for return"),
         (x.eq(r["return_filed"], False), "unfiled_sfr", "Return Filed column: no return was filed"),
         (x.eq(source, "sfr"), "unfiled_sfr", "assessment source: substitute for return"),
-        (x.isin(source, ("aur", "exam", "math_error")), "audit_adjustment", x.fmt("assessment source: {}", source)),
+        (x.isin(source, ("aur", "exam", "math_error")), "audit_adjustment", "assessment source: {source}"),
         (x.eq(source, "return"), "filed_unpaid", "assessment source: the filed return"),
-        (x.eq(r["n_cause_hint"], "unfiled_sfr"), "unfiled_sfr", x.fmt("notice {} is sent when no return is on file", notice)),
-        (x.eq(r["n_cause_hint"], "audit_adjustment"), "audit_adjustment", x.fmt("notice {} proposes or bills an IRS adjustment", notice)),
+        (x.eq(r["n_cause_hint"], "unfiled_sfr"), "unfiled_sfr", "notice {notice} is sent when no return is on file"),
+        (x.eq(r["n_cause_hint"], "audit_adjustment"), "audit_adjustment", "notice {notice} proposes or bills an IRS adjustment"),
         (x.matches(r["transaction_codes"], TC_SFR), "unfiled_sfr", "transcript: zero TC 150 then TC 290/300, or TC 599, marks a substitute for return"),
         (x.matches(r["transaction_codes"], TC_AUDIT), "audit_adjustment", "transcript: TC 922, 420/424, 300, or TC 290 after the original TC 150: an IRS adjustment"),
         (x.all(x.is_true(r["n_balance_due"]), x.any(x.eq(r["return_filed"], True), x.matches(r["transaction_codes"], TC_FILED))),
-         "filed_unpaid", x.fmt("balance-due notice {} on a filed return", notice)),
+         "filed_unpaid", "balance-due notice {notice} on a filed return"),
         (x.all(x.eq(r["return_filed"], True), r["bal"] > 0), "filed_unpaid", "return filed with a balance due"),
         otherwise=("unknown", "no evidence of the cause: fill Return Filed, SFR or Assessment Source, or add transcript codes"),
     )
+    return cause, x.fill(reason, {"form": r["form"], "notice": r["last_notice"], "source": source})
 
 
 def _window(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
@@ -127,9 +128,9 @@ AGGREGATES: dict[str, tuple[str, Rule]] = {
     "tfrp_letter": ("any", lambda x, r, p: x.eq(r["last_notice"], "L1153")),
     "ro_assigned": ("any", lambda x, r, p: x.eq(r["stage"], "revenue_officer")),
     "payroll_periods": ("n_unique", lambda x, r, p: x.when(
-        (x.all(x.eq(r["family"], "employment"), r["bal"] > 0), x.fmt("{} {}", r["form"], r["tax_period"])), otherwise=None)),
+        (x.all(x.eq(r["family"], "employment"), r["bal"] > 0), x.key(r["form"], r["tax_period"])), otherwise=None)),
     "unfiled_periods": ("n_unique", lambda x, r, p: x.when(
-        (x.eq(r["cause"], "unfiled_sfr"), x.fmt("{} {}", r["form"], r["tax_period"])), otherwise=None)),
+        (x.eq(r["cause"], "unfiled_sfr"), x.key(r["form"], r["tax_period"])), otherwise=None)),
 }
 
 
@@ -200,61 +201,63 @@ def _next_action(x: Any, r: Any, p: Any) -> Any:
     d, form, period, kind, stage, cause = (
         r["next_deadline"], r["form"], r["tax_period"], r["deadline_type"], r["stage"], r["cause"])
     due = x.coalesce(r["days_left"], -1) >= 0
-    return x.coalesce(x.when(
+    return x.sentence(
         (x.all(x.eq(kind, "cdp_request"), x.eq(r["last_notice"], "L3172")),
-         x.fmt("Request a lien CDP hearing on Form 12153 by {} to contest the lien filing and keep Tax Court review", d)),
+         "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
         (x.all(x.eq(kind, "cdp_request"), x.eq(r["n_stage"], "levy_eligible")),
-         x.fmt("Levy already made: request a post-levy CDP hearing on Form 12153 by {}", d)),
-        (x.eq(kind, "cdp_request"), x.fmt("Request a CDP hearing on Form 12153 by {} to stop the levy and keep Tax Court review", d)),
+         "Levy already made: request a post-levy CDP hearing on Form 12153 by {date}"),
+        (x.eq(kind, "cdp_request"), "Request a CDP hearing on Form 12153 by {date} to stop the levy and keep Tax Court review"),
         (x.all(x.eq(kind, "tax_court_petition"), x.eq(cause, "unfiled_sfr")),
-         x.fmt("File the original return for {} and petition the Tax Court by {} to contest the deficiency on the substitute for return", period, d)),
-        (x.eq(kind, "tax_court_petition"), x.fmt("Petition the Tax Court by {} to contest the proposed {} deficiency", d, period)),
+         "File the original return for {period} and petition the Tax Court by {date} to contest the deficiency on the substitute for return"),
+        (x.eq(kind, "tax_court_petition"), "Petition the Tax Court by {date} to contest the proposed {period} deficiency"),
         (x.eq(kind, "tfrp_protest"),
-         x.fmt("File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {} to keep Appeals review", d)),
-        (x.eq(kind, "cp2000_response"), x.fmt("Answer the CP2000 for {} by {}: agree, or disagree in writing with documents", period, d)),
+         "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review"),
+        (x.eq(kind, "cp2000_response"), "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents"),
         (x.eq(kind, "ia_default"),
-         x.fmt("Cure the installment agreement default or call the IRS by {} (appeal through CAP, Form 9423) to keep the agreement", d)),
+         "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
         (x.all(x.eq(stage, "revenue_officer"), x.not_(x.is_null(d))),
-         x.fmt("Meet the revenue officer's deadline of {} with a collection information statement (Form 433-A or 433-B) ready", d)),
+         "Meet the revenue officer's deadline of {date} with a collection information statement (Form 433-A or 433-B) ready"),
         (x.eq(stage, "revenue_officer"),
          "Call the revenue officer named on Letter 725-B and prepare a collection information statement (Form 433-A or 433-B)"),
-        (x.eq(kind, "contact_irs"), x.fmt("Call the IRS by {} about the LT16 with a resolution proposal, before a revenue officer is assigned", d)),
+        (x.eq(kind, "contact_irs"), "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
         (x.all(x.eq(kind, "intent_to_levy"), due),
-         x.fmt("Pay the {} {} balance or set up an installment agreement before {} to head off the final notice and levy", form, period, d)),
+         "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy"),
         (x.eq(kind, "equivalent_hearing"),
-         x.fmt("CDP window missed: request an equivalent hearing on Form 12153 by {} (no Tax Court review), or appeal a levy through CAP (Form 9423)", d)),
+         "CDP window missed: request an equivalent hearing on Form 12153 by {date} (no Tax Court review), or appeal a levy through CAP (Form 9423)"),
         (x.eq(stage, "levy_eligible"),
          "Levy can proceed now: put a collection alternative in place (installment agreement, offer in compromise or CNC) and ask for any levy release"),
         (x.all(x.eq(cause, "unfiled_sfr"), x.eq(stage, "pre_assessment")),
-         x.fmt("File the original return for {} (or show none is due) before the IRS assesses a substitute for return", period)),
-        (x.eq(cause, "unfiled_sfr"), x.fmt("File the original return for {} to replace the SFR, then negotiate the corrected balance", period)),
+         "File the original return for {period} (or show none is due) before the IRS assesses a substitute for return"),
+        (x.eq(cause, "unfiled_sfr"), "File the original return for {period} to replace the SFR, then negotiate the corrected balance"),
         (x.eq(r["payroll_risk"], "tfrp_assessed"),
          "Protect the responsible person: installment agreement or offer on the TFRP, or pay one employee's share and claim a refund (Form 843) to contest it"),
         (x.isin(r["payroll_risk"], ("present", "pyramiding", "tfrp_proposed")),
-         x.fmt("Make current federal tax deposits first, then request an in-business trust fund installment agreement for the {} {} balance", form, period)),
+         "Make current federal tax deposits first, then request an in-business trust fund installment agreement for the {form} {period} balance"),
         (x.eq(r["passport_risk"], "certified"),
          "Passport certified (CP508C): pay, or set up an installment agreement or offer, so the IRS reverses the certification"),
         (x.eq(r["passport_risk"], "certifiable"),
          "Prevent passport certification: set up an installment agreement or offer in compromise before the IRS certifies the debt"),
-        (x.all(x.not_(x.is_null(d)), due), x.fmt("Pay the {} {} balance by {} or set up an installment agreement", form, period, d)),
+        (x.all(x.not_(x.is_null(d)), due), "Pay the {form} {period} balance by {date} or set up an installment agreement"),
         (x.eq(cause, "audit_adjustment"),
-         x.fmt("Check the {} adjustment: request audit reconsideration if it is wrong, otherwise set up payment", period)),
+         "Check the {period} adjustment: request audit reconsideration if it is wrong, otherwise set up payment"),
         (x.eq(cause, "filed_unpaid"),
-         x.fmt("Set up payment for the {} {} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement", form, period)),
-        otherwise=None,
-    ), "Pull the account transcript to confirm the cause and the next IRS step")
+         "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
+        otherwise="Pull the account transcript to confirm the cause and the next IRS step",
+        values={"date": d, "form": form, "period": period},
+    )
 
 
 def _rule_issues(x: Any, r: Any, p: Any) -> Any:
     """Problems the rules see (parse problems come from acsxl.rules.values)."""
-    return x.join([
+    issues = x.join([
         x.when((x.all(x.not_(x.is_null(r["n_window"])), x.is_null(r["notice_date"]), x.is_null(r["response_due"])),
-                x.fmt("notice_date: missing, needed for the {} deadline", r["last_notice"]))),
+                "notice_date: missing, needed for the {notice} deadline")),
         x.when((x.all(x.is_true(r["sfr"]), x.eq(r["return_filed"], True)),
                 "sfr/return_filed: conflicting flags (SFR yes and return filed yes); SFR taken")),
         x.when((x.all(x.isin(r["form"], QUARTERLY_FORMS), x.not_(x.is_null(r["tax_period"])), x.not_(x.matches(r["tax_period"], "Q"))),
-                x.fmt("tax_period: Form {} is filed quarterly; give the quarter (e.g. 2025Q2)", r["form"]))),
+                "tax_period: Form {form} is filed quarterly; give the quarter (e.g. 2025Q2)")),
     ], "; ")
+    return x.fill(issues, {"notice": r["last_notice"], "form": r["form"]})
 
 
 STEPS: tuple[Step, ...] = (

@@ -7,6 +7,7 @@ column and joins the answers back, so both paths share one implementation."""
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -79,9 +80,10 @@ def parse_number(value: Any) -> Parsed:
     cleaned = re.sub(NUMBER_JUNK, "", s)
     m = re.match(NUMBER_NEGATIVE_PARENS, cleaned)
     try:
-        return (-float(m.group(1)) if m else float(cleaned)), None
+        number = -float(m.group(1)) if m else float(cleaned)
     except ValueError:
         return None, NOT_NUMBER.format(v=s)
+    return (number, None) if math.isfinite(number) else (None, NOT_NUMBER.format(v=s))
 
 
 def parse_whole(value: Any) -> Parsed:

@@ -36,15 +36,25 @@ def _step_exprs(step: Step, p: Values) -> list[pl.Expr]:
     return exprs
 
 
-def _aggregate_exprs(p: Values) -> tuple[list[pl.Expr], list[pl.Expr]]:
-    """Row contributions, then their per-client aggregates (over ``client_key``)."""
+def _add_aggregates(df: pl.DataFrame, p: Values) -> pl.DataFrame:
+    """Each row's contributions, aggregated per client in one group-by and joined back."""
     contributions, aggregates = [], []
     for name, (how, rule) in AGGREGATES.items():
-        contributions.append(VEC.lit(rule(VEC, COLUMNS, p)).alias(f"row_{name}"))
-        col = pl.col(f"row_{name}")
-        agg = {"sum": col.sum(), "any": col.any(), "n_unique": col.drop_nulls().n_unique()}[how]
-        aggregates.append(agg.over("client_key").alias(name))
-    return contributions, aggregates
+        contributions.append(VEC.lit(rule(VEC, COLUMNS, p)).alias(name))
+        col = pl.col(name)
+        aggregates.append({"sum": col.sum(), "any": col.any(), "n_unique": col.drop_nulls().n_unique()}[how].alias(name))
+    per_client = df.select("client_key", *contributions).group_by("client_key").agg(aggregates)
+    return df.join(per_client, on="client_key", how="left", maintain_order="left")
+
+
+def _rank_key() -> pl.Expr:
+    """Most urgent first: higher priority, then fewer days left (none last), then the larger balance,
+    packed into one 63-bit integer (7 bits priority, 16 bits days left clamped to +-32,767, 40 bits
+    balance in cents capped near $11 billion), so a stable sort on it keeps input order for ties."""
+    priority = (100 - pl.col("priority").clip(0, 100)).cast(pl.Int64)
+    days = (pl.col("days_left").clip(-32767, 32766) + 32767).fill_null(65535).cast(pl.Int64)
+    cents = (pl.col("bal") * 100).round(0).clip(0, 2**40 - 1).cast(pl.Int64)
+    return priority * 2**56 + days * 2**40 + (2**40 - 1 - cents)
 
 
 def triage(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -60,24 +70,29 @@ def triage(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
         frame = frame.with_columns(pl.format("row {}", pl.col("row_nr") + 1).alias("source"))
     frame = parse_cases(frame)
 
-    lf = frame.lazy().with_columns(
+    # One lazy query per step that makes only the step's new columns, attached to the frame, on the
+    # in-memory engine. Measured on 1M rows: one plan for all steps re-inlines shared columns into
+    # every rule; eager with_columns has no common-subexpression elimination (the sentence rules
+    # repeat their case index); the streaming engine redoes the holiday table per morsel. Each of
+    # those was 2-6x slower.
+    df = frame.with_columns(
         pl.col("taxpayer_type").alias("taxpayer_type_in"),
         pl.coalesce(pl.col("client_id"), pl.format("(no client id) {}", pl.col("source"))).alias("client_key"),
-    ).join(catalogue_frame(as_of).lazy(), on="last_notice", how="left")
+    ).join(catalogue_frame(as_of), on="last_notice", how="left", maintain_order="left")
     for i, step in enumerate(STEPS):
         if i == AGGREGATE_AFTER_STEP:
-            contributions, aggregates = _aggregate_exprs(p)
-            lf = lf.with_columns(contributions).with_columns(aggregates)
-        lf = lf.with_columns(_step_exprs(step, p))
+            df = _add_aggregates(df, p)
+        df = df.with_columns(df.lazy().select(_step_exprs(step, p)).collect(engine="in-memory").get_columns())
 
     joined = pl.concat_str(["parse_issues", pl.when(pl.col("rule_issues") != "").then("rule_issues")], separator="; ", ignore_nulls=True)
-    issues = pl.when(joined != "").then(joined)
-    lf = (
-        lf.with_columns(issues.alias("issues"), pl.col("client_total").round(2))
-        .sort(["priority", "days_left", "bal", "client_key", "tax_period", "row_nr"],
-              descending=[True, False, True, False, False, False], nulls_last=True)
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
-    )
     renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in OUTPUT_COLUMNS else c) for c in extras]
     notes = [pl.col("notes")] if "notes" in cases.columns else []
-    return lf.select(*OUTPUT_COLUMNS, *notes, *renamed).collect()
+    ranked = (
+        df.lazy().select(
+            *[c for c in OUTPUT_COLUMNS if c not in ("rank", "issues", "client_total")],
+            pl.col("client_total").round(2), pl.when(joined != "").then(joined).alias("issues"), *notes, *renamed, "bal")
+        .sort(_rank_key(), maintain_order=True)
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+        .collect(engine="in-memory")
+    )
+    return ranked.select(*OUTPUT_COLUMNS, *[c for c in ranked.columns if c not in OUTPUT_COLUMNS and c != "bal"])
