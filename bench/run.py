@@ -9,7 +9,6 @@ Targets: engine <= 1 s; scalar <= 0.2 ms/call; speed-up >= 50x; end to end <= 3 
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import time
@@ -51,7 +50,12 @@ def main() -> None:
     big = pl.concat([base.with_columns(pl.col("client_id") + f"-{i}") for i in range(copies)]).head(args.rows)
     triage(big.head(1000), AS_OF)  # warm up: holiday table, catalogue
     engine_s = best_of(3, lambda: triage(big, AS_OF))
-    print(f"engine: {args.rows:,} rows in {engine_s:.3f} s ({args.rows / engine_s:,.0f} rows/s)  target <= 1 s")
+    print(f"engine, mixed text cells (3% bad rows make balance and notice date text columns): {args.rows:,} rows "
+          f"in {engine_s:.3f} s ({args.rows / engine_s:,.0f} rows/s)  target <= 1 s")
+    typed = big.with_columns(  # the same rows as a typed source gives them: numbers and dates typed
+        pl.col("balance").cast(pl.Float64, strict=False), pl.col("notice_date").str.to_date(strict=False))
+    typed_s = best_of(3, lambda: triage(typed, AS_OF))
+    print(f"engine, typed cells: {args.rows:,} rows in {typed_s:.3f} s  target <= 1 s")
 
     rows = base.head(10_000).to_dicts()
     triage_case(rows[0], AS_OF)
@@ -60,17 +64,28 @@ def main() -> None:
     print(f"scalar: {scalar_s * 1e3:.4f} ms per call  target <= 0.2 ms")
     print(f"engine speed-up over the scalar path row by row: {scalar_s / per_row_engine:,.0f}x  target >= 50x")
 
+    end_to_end(args.workbook_rows)
+
+
+def end_to_end(rows: int) -> None:
+    """`acsxl triage` as a user runs it, timed and measured from a small wrapper process (so the peak
+    memory is the command's own, not this benchmark's)."""
     DATA.mkdir(exist_ok=True)
-    workbook = DATA / f"cases-{args.workbook_rows}.xlsx"
+    workbook = DATA / f"cases-{rows}.xlsx"
     if not workbook.exists():
-        sample_cases(args.workbook_rows, seed=5).write_excel(workbook, worksheet="Cases", dtype_formats={pl.Date: "yyyy-mm-dd"})
+        sample_cases(rows, seed=5).write_excel(workbook, worksheet="Cases", dtype_formats={pl.Date: "yyyy-mm-dd"})
     out = DATA / "out.csv"
     cli = [sys.executable, "-m", "acsxl.cli", "triage", str(workbook), "--as-of", AS_OF.isoformat(), "--out", str(out), "-q"]
-    subprocess.run(cli, check=True)  # warm the file cache
-    wall = best_of(3, lambda: subprocess.run(cli, check=True))
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"end to end: {args.workbook_rows:,}-row workbook -> CSV in {wall:.2f} s, peak memory {peak_mb:,.0f} MB  "
-          "targets <= 3 s, <= 1024 MB")
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True); wall = time.perf_counter() - t\n"
+        "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+    )
+    runs = [subprocess.run([sys.executable, "-c", wrapper, *cli], check=True, capture_output=True, text=True).stdout.split()
+            for _ in range(3)]
+    wall = min(float(r[0]) for r in runs)
+    peak_mb = max(float(r[1]) for r in runs)
+    print(f"end to end: {rows:,}-row workbook -> CSV in {wall:.2f} s, peak memory {peak_mb:,.0f} MB  targets <= 3 s, <= 1024 MB")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ held equal to it by tests/test_paths_agree.py."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -48,7 +50,7 @@ def as_text(series: pl.Series) -> pl.Series:
         return pl.select(pl.when(series.dt.time() == pl.time(0)).then(series.dt.date().cast(pl.String))
                          .otherwise(series.dt.to_string("%Y-%m-%d %H:%M:%S"))).to_series()
     text = series.cast(pl.String).str.strip_chars()
-    if text.str.ends_with("0").any():  # only then can a value be an integral number written as "1040.0"
+    if (text.str.ends_with("0") & text.str.contains(".", literal=True)).any():  # "1040.0" can occur
         text = text.str.replace(v.INTEGRAL_TEXT, "${1}")
     return pl.select(pl.when(text != "").then(text)).to_series()
 
@@ -70,7 +72,12 @@ def _number(series: pl.Series) -> Parsed:
     if dtype == pl.Null or dtype.is_numeric():
         number = series.cast(pl.Float64)
         return number.fill_nan(None), NO_PROBLEM
-    text = as_text(series)
+    if dtype == pl.Boolean:
+        shown = series.replace_strict([True, False], ["True", "False"], return_dtype=pl.String)  # as str(bool)
+        return pl.Series([None] * len(series), dtype=pl.Float64), pl.select(pl.format(v.NOT_NUMBER.replace("{v}", "{}"), shown)).to_series()
+    # Trimmed text is enough here: "1040.0" casts as it is (as_text would only drop the ".0").
+    text = series.cast(pl.String).str.strip_chars()
+    text = pl.select(pl.when(text != "").then(text)).to_series()
     direct = text.cast(pl.Float64, strict=False)
     direct = pl.select(pl.when(direct.is_finite()).then(direct)).to_series()
     # "$1,234.50", "(250.00)", "n/a": through values.parse_number, once per distinct value.
@@ -89,10 +96,14 @@ def _whole(series: pl.Series) -> Parsed:
 
 
 def _transaction_codes(series: pl.Series) -> Parsed:
-    s = as_text(series).fill_null("").str.to_uppercase()
+    """values.normalize_tcs over a column; each rewrite runs only when some value needs it."""
+    s = as_text(series).fill_null("")
+    s = s.str.to_uppercase()
     if s.str.contains("TC", literal=True).any():
         s = s.str.replace_all(v.TC_PREFIX, "")
-    s = s.str.replace_all(v.TC_SEPARATORS, " ").str.strip_chars()
+    if s.str.contains(r"[^ 0-9A-Z=/.]|  ").any():  # a separator other than single spaces
+        s = s.str.replace_all(v.TC_SEPARATORS, " ")
+    s = s.str.strip_chars()
     return pl.select(pl.concat_str([pl.lit(" "), s, pl.lit(" ")])).to_series(), NO_PROBLEM
 
 
@@ -119,24 +130,39 @@ def parse_field(series: pl.Series, field: Field) -> Parsed:
 def parse_period(series: pl.Series, forms: pl.Series) -> Parsed:
     """A period-end date is a quarter only for quarterly forms, so the period is parsed after the form."""
     text = as_text(series)
-    by_year, year_problems = by_distinct(text, lambda t: v.parse_period(t, quarterly=False), pl.String())
-    by_quarter, _ = by_distinct(text, lambda t: v.parse_period(t, quarterly=True), pl.String())
+    keys = text.drop_nulls().unique().to_list()
+    by_year = [v.parse_period(k, quarterly=False) for k in keys]
+    by_quarter = [v.parse_period(k, quarterly=True)[0] for k in keys]
+
+    def lookup(values: list[str | None]) -> pl.Series:
+        return text.replace_strict(keys, pl.Series(values, dtype=pl.String), default=None, return_dtype=pl.String)
+
     quarterly = forms.is_in(list(QUARTERLY_FORMS)).fill_null(False)
-    return pl.select(pl.when(quarterly).then(by_quarter).otherwise(by_year)).to_series(), year_problems
+    values = pl.select(pl.when(quarterly).then(lookup(by_quarter)).otherwise(lookup([y for y, _ in by_year]))).to_series()
+    messages = [m for _, m in by_year]
+    return values, (lookup(messages) if any(messages) else NO_PROBLEM)
 
 
 def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
     """Typed canonical columns and ``parse_issues`` (null when none) in place of the raw canonical
     columns; every other column untouched."""
     height = raw.height
+
+    def column(field: Field) -> pl.Series:
+        return raw.get_column(field.name) if field.name in raw.columns else pl.Series(field.name, [None] * height, dtype=pl.Null)
+
+    # Fields are independent (but for the period, which needs the form) and polars releases the GIL,
+    # so they are parsed side by side on the machine's cores.
+    simple = [f for f in FIELDS if f.kind != "period"]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        results = dict(zip([f.name for f in simple], pool.map(lambda f: parse_field(column(f), f), simple), strict=True))
     parsed: dict[str, pl.Series] = {}
     problems: dict[str, pl.Series | None] = {}
     for field in FIELDS:
-        series = raw.get_column(field.name) if field.name in raw.columns else pl.Series(field.name, [None] * height, dtype=pl.Null)
         if field.kind == "period":
-            value, problem = parse_period(series, parsed["form"])
+            value, problem = parse_period(column(field), parsed["form"])
         else:
-            value, problem = parse_field(series, field)
+            value, problem = results[field.name]
         parsed[field.name] = value.cast(DTYPES[field.kind]).alias(field.name)
         problems[field.name] = problem
     issues = _issues(parsed, problems, present={f.name for f in FIELDS if f.name in raw.columns})

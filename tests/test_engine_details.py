@@ -1,0 +1,65 @@
+"""Engine details beyond the scenario files: Excel-typed cells, ranking ties, extra columns."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import openpyxl
+import polars as pl
+
+from acsxl.cli import main
+from acsxl.engine import triage
+
+AS_OF = date(2026, 3, 2)
+
+
+def test_excel_typed_cells_through_the_cli(tmp_path) -> None:
+    """Dates as date cells, datetimes and serial numbers; forms and years as numbers; Excel booleans."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Cases"
+    ws.append(["Client", "Form", "Tax Year", "Balance", "Notice", "Notice Date", "Filed", "Lien", "Assessment Date", "Tolling Days"])
+    ws.append(["A", 1040, 2022, 14800.0, "LT11", datetime(2026, 2, 13), True, False, 42877, 45])  # serial 42877 = 2017-05-22
+    ws.append(["B", 941.0, "2025-Q3", "$17,400.00", "cp161", "02/16/2026", None, "x", datetime(2025, 11, 3, 0, 0), None])
+    ws.append(["C", "1040", 2023, 9000, 504, 46073, "yes", "n", None, 2.5])  # bare 504 -> CP504; serial 46073 = 2026-02-20
+    wb.save(tmp_path / "typed.xlsx")
+    out = tmp_path / "o.csv"
+    assert main(["triage", str(tmp_path / "typed.xlsx"), "--as-of", AS_OF.isoformat(), "--out", str(out), "-q"]) == 0
+    rows = {r["client_id"]: r for r in pl.read_csv(out, try_parse_dates=True, schema_overrides={"form": pl.String}).iter_rows(named=True)}
+    assert rows["A"]["next_deadline"] == date(2026, 3, 16) and rows["A"]["csed"] == date(2027, 7, 6)
+    assert rows["B"]["form"] == "941" and rows["B"]["tax_period"] == "2025Q3" and rows["B"]["balance"] == 17400.0
+    assert rows["B"]["last_notice"] == "CP161" and rows["B"]["csed"] == date(2035, 11, 3)
+    assert rows["C"]["last_notice"] == "CP504" and rows["C"]["notice_date"] == date(2026, 2, 20)
+    assert rows["C"]["next_deadline"] == date(2026, 3, 23)  # 02-20 + 30 = Sunday 03-22 -> Monday
+    assert 'tolling_days: "2.5" is not a whole number of days' in rows["C"]["issues"]
+
+
+def test_rank_ties_break_on_days_left_then_balance_then_input_order() -> None:
+    frame = pl.DataFrame({
+        "client_id": ["A", "B", "C", "D"],
+        "form": ["1040"] * 4,
+        "tax_period": ["2023"] * 4,
+        "balance": [500.0, 500.0, 500.0, 500.0],
+        "return_filed": ["Y"] * 4,
+    })
+    out = triage(frame, AS_OF)
+    assert out["priority"].n_unique() == 1
+    assert out["client_id"].to_list() == ["A", "B", "C", "D"]  # all equal: input order
+    out = triage(frame.with_columns(pl.Series("balance", [500.0, 500.0, 501.0, 500.0])), AS_OF)
+    assert out["client_id"].to_list()[0] == "C"  # same priority: the larger balance first
+    assert out["rank"].to_list() == [1, 2, 3, 4]
+
+
+def test_extra_columns_pass_through_and_clashes_are_renamed() -> None:
+    frame = pl.DataFrame({"client_id": ["A"], "form": ["1040"], "tax_period": ["2023"], "balance": [1.0],
+                          "Preparer": ["Kim"], "priority": ["high"]})
+    out = triage(frame, AS_OF)
+    assert out["Preparer"].to_list() == ["Kim"]
+    assert out["priority_input"].to_list() == ["high"]
+    assert out["priority"].dtype == pl.Int64
+
+
+def test_an_empty_case_list_gives_an_empty_portfolio() -> None:
+    out = triage(pl.DataFrame({"client_id": [], "form": [], "tax_period": [], "balance": []}, schema=dict.fromkeys(
+        ["client_id", "form", "tax_period", "balance"], pl.String)), AS_OF)
+    assert out.height == 0 and "next_action" in out.columns
