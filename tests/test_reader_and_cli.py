@@ -125,3 +125,21 @@ def test_folders_expand_to_case_lists_and_skip_lock_files(tmp_path) -> None:
     for name in ("a.csv", "sub/b.xlsx", "~$b.xlsx", ".hidden.csv", "notes.txt", "c.xlsm"):
         (tmp_path / name).write_text("x")
     assert [p.relative_to(tmp_path).as_posix() for p in expand_inputs([tmp_path])] == ["a.csv", "c.xlsm", "sub/b.xlsx"]
+
+
+def test_outputs_get_normal_file_permissions(tmp_path) -> None:
+    import os
+    import stat
+
+    from acsxl.io.writer import atomic_write
+
+    target = tmp_path / "o.csv"
+    old = os.umask(0o022)
+    try:
+        atomic_write(target, lambda p: p.write_text("x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+    target.chmod(0o660)
+    atomic_write(target, lambda p: p.write_text("y"))
+    assert stat.S_IMODE(target.stat().st_mode) == 0o660 and target.read_text() == "y"
