@@ -12,9 +12,11 @@ import polars as pl
 
 from acsxl import __version__
 from acsxl.engine import triage
-from acsxl.io.reader import UnreadableInput, expand_inputs, read_cases
+from acsxl.io.portfolio import RunInfo, SourceFile
+from acsxl.io.reader import expand_inputs
 from acsxl.io.writer import FORMATS, OutputError, atomic_write, write_output
 from acsxl.rules.parameters import RULEBOOK
+from acsxl.runs import Busy, Progress, RunLog, output_lock, read_all
 from acsxl.sample import sample_cases
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
@@ -40,9 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "triage",
         help="triage case lists into a prioritized portfolio",
-        description="Read case lists (.xlsx, .xlsm: the sheet named Cases, else the first; or .csv), triage every row "
-        "as of a date, and write one portfolio, one row per input row in rank order. Rows with bad values are kept "
-        "and their problems listed in the issues column.",
+        description="Read case lists (.xlsx, .xlsm: the sheet named Cases, else the first; or .csv; folders: every case "
+        "list under them), triage every row as of a date, and write one portfolio, one row per input row in rank order. "
+        "Rows with bad values are kept and their problems listed in the issues column. Unreadable, locked (open in "
+        "Excel), encrypted or empty files are skipped and reported; the run goes on. An .xlsx output is the formatted "
+        "portfolio workbook: Portfolio, Summary and Issues sheets.",
     )
     t.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
                    help="case list files (.xlsx, .xlsm, .csv), or folders: every case list under them (Excel lock files ~$* skipped)")
@@ -50,7 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default="-", metavar="OUT",
                    help=f"output file; the format follows the extension ({', '.join(FORMATS)}); '-' or omitted: CSV on standard output")
     t.add_argument("--sheet", default=None, metavar="NAME", help="sheet to read in workbooks (default: Cases, else the first sheet)")
-    t.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    t.add_argument("--json-log", type=Path, default=None, metavar="FILE",
+                   help="write a machine-readable run summary (files read and skipped with reasons, rows, issues, durations)")
+    t.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                   help="if another run is writing the same output, wait this long for it (default 60), then give up")
+    t.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (progress shows only on a terminal anyway)")
     t.set_defaults(run=cmd_triage)
 
     s = sub.add_parser("sample", help="write a synthetic case list (no real taxpayer data)",
@@ -72,35 +80,57 @@ def _say(args: argparse.Namespace, message: str) -> None:
 def cmd_triage(args: argparse.Namespace) -> int:
     as_of = args.as_of or date.today()
     started = time.perf_counter()
-    frames, failed = [], 0
+    out = None if args.out == "-" else Path(args.out)
+    log = RunLog(as_of=as_of.isoformat(), output=str(out or "-"))
     inputs = expand_inputs(args.inputs)
     if not inputs:
         print("acsxl: no case lists found in the given folders", file=sys.stderr)
-        return EXIT_FAILED
-    for path in inputs:
-        try:
-            cases = read_cases(path, args.sheet)
-        except UnreadableInput as err:
-            print(f"acsxl: skipped {err}", file=sys.stderr)
-            failed += 1
+        return _finish(args, log, EXIT_FAILED)
+
+    progress = Progress(len(inputs), enabled=False if args.quiet else None)
+    results = read_all(inputs, args.sheet, progress)
+    progress.close()
+    log.seconds["read"] = round(time.perf_counter() - started, 3)
+    frames, sources, skipped = [], [], []
+    for result, cases in results:
+        log.files.append(result)
+        if cases is None:
+            print(f"acsxl: skipped {result.error}", file=sys.stderr)
+            skipped.append((result.path, result.error or "unreadable"))
             continue
         for warning in cases.warnings:
             _say(args, f"acsxl: warning: {warning}")
         frames.append(cases.frame)
+        sources.append(SourceFile(cases.label, cases.path, cases.sheet))
     if not frames:
         print("acsxl: nothing to triage: no input could be read", file=sys.stderr)
-        return EXIT_FAILED
+        return _finish(args, log, EXIT_FAILED)
+
     result = triage(pl.concat(frames, how="diagonal_relaxed"), as_of)
+    log.seconds["triage"] = round(time.perf_counter() - started - log.seconds["read"], 3)
+    log.rows, log.rows_with_issues = result.height, int(result.get_column("issues").is_not_null().sum())
+    run = RunInfo(as_of, sources, skipped)
     try:
-        write_output(result, args.out)
-    except OutputError as err:
+        if out is None:
+            write_output(result, "-", run)
+        else:
+            with output_lock(out, args.wait):
+                write_output(result, out, run)
+    except (OutputError, Busy) as err:
         print(f"acsxl: {err}", file=sys.stderr)
-        return EXIT_FAILED
-    with_issues = result.get_column("issues").is_not_null().sum()
-    where = "standard output" if args.out == "-" else args.out
+        return _finish(args, log, EXIT_FAILED)
+    log.seconds["total"] = round(time.perf_counter() - started, 3)
     _say(args, f"acsxl: triaged {result.height} rows from {len(frames)} file(s) as of {as_of.isoformat()} "
-               f"({with_issues} with issues) in {time.perf_counter() - started:.2f}s -> {where}")
-    return EXIT_PARTIAL if failed else EXIT_OK
+               f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}) "
+               f"in {log.seconds['total']:.2f}s -> {out or 'standard output'}")
+    return _finish(args, log, EXIT_PARTIAL if skipped else EXIT_OK)
+
+
+def _finish(args: argparse.Namespace, log: RunLog, code: int) -> int:
+    log.exit_code = code
+    if args.json_log:
+        log.write(args.json_log)
+    return code
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from acsxl.rules.schema import HEADER_ALIASES, REQUIRED, header_key
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
 DEFAULT_SHEET = "Cases"
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an encrypted .xlsx is an OLE container, not a zip
 
 
 class UnreadableInput(Exception):
@@ -27,40 +28,61 @@ class CaseList:
     sheet: str | None
     frame: pl.DataFrame
     warnings: list[str] = field(default_factory=list)
+    label: str = ""
 
     @property
     def rows(self) -> int:
         return self.frame.height
 
 
-def expand_inputs(paths: list[Path]) -> list[Path]:
-    """Files as given; folders replaced by the case lists under them, skipping Excel lock files (~$...)
-    and hidden or temporary files."""
-    out: list[Path] = []
+def expand_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(path, label) for each case list: files as given (labelled by name); folders replaced by the
+    case lists under them (labelled by their path inside the folder), skipping Excel lock files
+    (~$...), hidden and temporary files."""
+    out: list[tuple[Path, str]] = []
     for path in paths:
         if not path.is_dir():
-            out.append(path)
+            out.append((path, path.name))
             continue
         out.extend(
-            p for p in sorted(path.rglob("*"))
+            (p, p.relative_to(path).as_posix()) for p in sorted(path.rglob("*"))
             if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith(".tmp")
         )
     return out
 
 
-def read_cases(path: str | Path, sheet: str | None = None) -> CaseList:
+def excel_lock(path: Path) -> Path | None:
+    """The lock file Excel keeps beside a workbook it has open (~$ plus the name, first two letters
+    dropped for long names)."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}"):
+        lock = path.with_name(name)
+        if lock.exists():
+            return lock
+    return None
+
+
+def read_cases(path: str | Path, sheet: str | None = None, label: str | None = None) -> CaseList:
+    """Read one case list. ``label`` names the file in the ``source`` column (default: its name)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UnreadableInput(f"{path}: not a case list (expected .xlsx, .xlsm or .csv)")
     if not path.is_file():
         raise UnreadableInput(f"{path}: no such file")
+    lock = excel_lock(path) if suffix in WORKBOOK_SUFFIXES else None
+    if lock is not None:
+        raise UnreadableInput(f"{path}: open in Excel (lock file {lock.name}); save and close it, then run again")
+    if path.stat().st_size == 0:
+        raise UnreadableInput(f"{path}: empty file")
+    if suffix in WORKBOOK_SUFFIXES and _head(path) == OLE_SIGNATURE:
+        raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
     if suffix == ".csv":
         raw, sheet_name, first_row = _read_csv(path), None, 2
     else:
         raw, sheet_name, first_row = _read_workbook(path, sheet)
     frame, warnings = _canonical(raw, path)
-    where = f"{path.name}, {sheet_name}, row " if sheet_name else f"{path.name}, row "
+    label = label or path.name
+    where = f"{label}, {sheet_name}, row " if sheet_name else f"{label}, row "
     frame = (
         frame.with_row_index("_row", offset=first_row)
         .filter(~pl.all_horizontal(pl.exclude("_row").is_null()))  # blank rows keep their numbers
@@ -68,8 +90,8 @@ def read_cases(path: str | Path, sheet: str | None = None) -> CaseList:
         .drop("_row")
     )
     if frame.height == 0:
-        warnings.append(f"{path.name}: no case rows")
-    return CaseList(path, sheet_name, frame, warnings)
+        raise UnreadableInput(f"{path}: no case rows under the headers")
+    return CaseList(path, sheet_name, frame, warnings, label)
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
@@ -117,6 +139,11 @@ def _canonical(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
     if not renames:
         raise UnreadableInput(f"{path}: no case-list headers found (expected {', '.join(REQUIRED)} in the first row)")
     return raw.drop(drops).rename(renames), warnings
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(len(OLE_SIGNATURE))
 
 
 def _first_line(err: BaseException) -> str:

@@ -11,18 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
+from acsxl.io.portfolio import RunInfo, write_portfolio
+
 FORMATS = (".csv", ".parquet", ".xlsx")
-
-# Human headers for the plain workbook.
-HEADERS = {
-    "rank": "Rank", "priority": "Priority", "client_id": "Client", "client_name": "Name", "taxpayer_type": "Type",
-    "form": "Form", "tax_period": "Period", "balance": "Balance", "client_total": "Client total", "cause": "Cause",
-    "cause_reason": "Why", "stage": "Stage", "last_notice": "Last notice", "notice_date": "Notice date",
-    "deadline_type": "Deadline", "next_deadline": "Next deadline", "days_left": "Days left", "payroll_risk": "Payroll risk",
-    "passport_risk": "Passport risk", "ro_risk": "RO risk", "csed": "CSED", "next_action": "Next action",
-    "issues": "Issues", "source": "Source", "notes": "Notes",
-}
-
 
 class OutputError(Exception):
     """The output cannot be written; the message says why, in one line."""
@@ -51,35 +42,17 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_output(frame: pl.DataFrame, out: str | Path) -> None:
-    """``out`` of '-' writes CSV to standard output."""
+def write_output(frame: pl.DataFrame, out: str | Path, run: RunInfo) -> None:
+    """``out`` of '-' writes CSV to standard output; .xlsx is the formatted portfolio workbook."""
     if str(out) == "-":
         frame.write_csv(sys.stdout.buffer)
         return
     path = Path(out)
     suffix = path.suffix.lower()
-    writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet, ".xlsx": lambda p: _write_xlsx(frame, p)}
+    writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet, ".xlsx": lambda p: write_portfolio(frame, p, run)}
     if suffix not in writers:
         raise OutputError(f"{path}: unknown output format {suffix or '(none)'} (use {', '.join(FORMATS)})")
     try:
         atomic_write(path, writers[suffix])
     except OSError as err:
         raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
-
-
-def _write_xlsx(frame: pl.DataFrame, path: Path) -> None:
-    """A plain, readable sheet: human headers, frozen header, filters, date and money formats."""
-    shown = frame.rename({c: HEADERS[c] for c in frame.columns if c in HEADERS})
-    money = [HEADERS["balance"], HEADERS["client_total"]]
-    frame_dates = [HEADERS[c] for c in ("notice_date", "next_deadline", "csed") if c in frame.columns]
-    shown.write_excel(
-        path,
-        worksheet="Portfolio",
-        autofit=True,
-        freeze_panes=(1, 0),
-        autofilter=True,
-        table_style=None,
-        header_format={"bold": True, "bottom": 1, "bg_color": "#DDE4EE"},
-        column_formats={**dict.fromkeys(money, "$#,##0.00"), **dict.fromkeys(frame_dates, "yyyy-mm-dd")},
-        dtype_formats={pl.Date: "yyyy-mm-dd"},
-    )

@@ -1,0 +1,143 @@
+"""Running triage over many files: reading them in parallel processes, a progress line on terminals,
+the run summary for ``--json-log``, and the output lock that keeps two runs from writing one file."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from acsxl.io.reader import CaseList, UnreadableInput, read_cases
+
+PARALLEL_FROM = 8  # files; below this, starting worker processes costs more than it saves
+
+
+@dataclass
+class FileResult:
+    path: str
+    label: str
+    rows: int = 0
+    sheet: str | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read(task: tuple[Path, str, str | None]) -> tuple[FileResult, CaseList | None]:
+    path, label, sheet = task
+    started = time.perf_counter()
+    try:
+        cases = read_cases(path, sheet, label)
+    except UnreadableInput as err:
+        return FileResult(str(path), label, error=str(err), seconds=time.perf_counter() - started), None
+    except Exception as err:  # a file must never stop the run
+        return FileResult(str(path), label, error=f"{path}: cannot be read ({type(err).__name__}: {err})"), None
+    result = FileResult(str(path), label, cases.rows, cases.sheet, time.perf_counter() - started, warnings=cases.warnings)
+    return result, cases
+
+
+class Progress:
+    """'reading 37/200 files' rewritten in place on a terminal; silent otherwise."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, enabled: bool | None = None) -> None:
+        self.total, self.stream, self.done = total, stream, 0
+        self.enabled = stream.isatty() if enabled is None else enabled
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            self.stream.write(f"\racsxl: reading {self.done}/{self.total} files")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\n")
+
+
+def read_all(inputs: list[tuple[Path, str]], sheet: str | None, progress: Progress) -> list[tuple[FileResult, CaseList | None]]:
+    """Read every input, in worker processes when there are many; results in input order."""
+    tasks = [(path, label, sheet) for path, label in inputs]
+    results = []
+    if len(tasks) < PARALLEL_FROM:
+        for task in tasks:
+            results.append(_read(task))
+            progress.step()
+        return results
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for result in pool.map(_read, tasks, chunksize=4):
+            results.append(result)
+            progress.step()
+    return results
+
+
+@dataclass
+class RunLog:
+    as_of: str
+    output: str
+    started: float = field(default_factory=time.time)
+    files: list[FileResult] = field(default_factory=list)
+    rows: int = 0
+    rows_with_issues: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    exit_code: int = 0
+
+    def write(self, path: Path) -> None:
+        data = asdict(self)
+        files = data.pop("files")
+        data["files_read"] = [f for f in files if f["error"] is None]
+        data["files_skipped"] = [{"path": f["path"], "reason": f["error"]} for f in files if f["error"]]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+class Busy(Exception):
+    """Another run holds the output lock."""
+
+
+@contextmanager
+def output_lock(out: Path, wait_seconds: float) -> Iterator[None]:
+    """Hold ``OUT.lock`` (created exclusively, with our PID) while writing ``out``. A second run waits
+    up to ``wait_seconds`` for it, then gives up; a lock left by a process that no longer runs is taken over."""
+    lock = out.with_name(out.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            if _stale(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            if time.monotonic() >= deadline:
+                raise Busy(f"another acsxl run is writing {out} (lock file {lock}); try again later or raise --wait") from None
+            time.sleep(0.2)
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _stale(lock: Path) -> bool:
+    try:
+        pid = int(lock.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return False  # being written right now, or unreadable: not ours to remove
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

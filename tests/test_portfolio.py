@@ -1,0 +1,128 @@
+"""The formatted portfolio workbook, read back part by part."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+
+import openpyxl
+import polars as pl
+import pytest
+
+from acsxl.cli import main
+
+AS_OF = "2026-03-02"
+CASES = (
+    "Client,Name,Form,Year,Balance,Notice,Notice Date,Filed,Lien\n"
+    "A,Ann Lee,1040,2022,14800,LT11,2026-02-13,Y,\n"  # CDP 2026-03-16: 14 days (amber)
+    "B,Bo Ray,1040,2023,70000,CP504,2026-02-04,Y,Y\n"  # passport certifiable; intent to levy 2026-03-06: 4 days (red)
+    "C,Coastline Movers Inc,941,2024Q4,36000,Letter 1153,2026-01-05,,\n"  # tfrp_proposed
+    "D,Dee,1040,2023,n/a,CP777,2026-02-16,Y,\n"  # two issues
+    "E,Eve,1040,2021,500,,,Y,\n"  # no deadline
+)
+
+
+@pytest.fixture(scope="module")
+def portfolio(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    (folder / "cases.csv").write_text(CASES)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Cases"
+    ws.append(["Client", "Form", "Year", "Balance", "Notice", "Notice Date", "Filed"])
+    ws.append(["F", "1040", 2020, 2500, "CP14", date(2026, 2, 23), "Y"])
+    wb.save(folder / "more.xlsx")
+    (folder / "broken.xlsx").write_bytes(b"not a workbook")
+    out = folder / "portfolio.xlsx"
+    code = main(["triage", str(folder / "cases.csv"), str(folder / "more.xlsx"), str(folder / "broken.xlsx"),
+                 "--as-of", AS_OF, "--out", str(out), "-q", "--json-log", str(folder / "run.json")])
+    return {"code": code, "out": out, "folder": folder}
+
+
+def test_the_run_finishes_with_a_skipped_file(portfolio) -> None:
+    assert portfolio["code"] == 1
+    import json
+
+    log = json.loads((portfolio["folder"] / "run.json").read_text())
+    assert log["rows"] == 6 and log["exit_code"] == 1
+    assert [f["label"] for f in log["files_read"]] == ["cases.csv", "more.xlsx"]
+    assert log["files_skipped"][0]["path"].endswith("broken.xlsx") and "not a readable workbook" in log["files_skipped"][0]["reason"]
+
+
+def test_sheets_table_frozen_panes_and_properties(portfolio) -> None:
+    wb = openpyxl.load_workbook(portfolio["out"])
+    assert wb.sheetnames == ["Portfolio", "Summary", "Issues"]
+    ws = wb["Portfolio"]
+    assert ws.freeze_panes == "D2"
+    table = ws.tables["PortfolioTable"]
+    assert table.ref == "A1:X7" and table.tableStyleInfo.showRowStripes
+    assert [c.value for c in ws[1]][:6] == ["Rank", "Priority", "Client", "Name", "Type", "Form"]
+    assert wb.properties.title == "acsxl portfolio"
+    assert AS_OF in wb.properties.subject
+    assert ws.column_dimensions["V"].width > 60  # next action, wrapped
+    assert ws["V2"].alignment.wrap_text
+
+
+def test_number_and_date_formats(portfolio) -> None:
+    ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
+    headers = {c.value: c.column_letter for c in ws[1]}
+    assert ws[f"{headers['Balance']}2"].number_format == "$#,##0.00"
+    assert ws[f"{headers['Next deadline']}2"].number_format == "yyyy-mm-dd"
+    assert ws[f"{headers['Next deadline']}2"].is_date
+
+
+def test_days_left_is_a_live_formula_with_its_value_as_of_the_run(portfolio) -> None:
+    formulas = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
+    values = openpyxl.load_workbook(portfolio["out"], data_only=True)["Portfolio"]
+    headers = {c.value: c.column_letter for c in formulas[1]}
+    days, deadline = headers["Days left"], headers["Next deadline"]
+    for row in range(2, 8):
+        assert formulas[f"{days}{row}"].value == f'=IF({deadline}{row}="","",{deadline}{row}-TODAY())'
+        cached, when = values[f"{days}{row}"].value, values[f"{deadline}{row}"].value
+        if when is None:
+            assert cached in (None, "")
+        else:
+            assert cached == (when.date() - date.fromisoformat(AS_OF)).days
+
+
+def test_conditional_formats_cover_the_risk_columns(portfolio) -> None:
+    ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
+    headers = {c.value: c.column_letter for c in ws[1]}
+    ranges = {str(rng.sqref): [r.formula or r.text or r.operator for r in rules] for rng, rules in ws.conditional_formatting._cf_rules.items()}
+    assert ranges[f"{headers['Days left']}2:{headers['Days left']}7"]
+    for name in ("Passport risk", "Payroll risk", "RO risk"):
+        assert f"{headers[name]}2:{headers[name]}7" in ranges, name
+    days_rules = ranges[f"{headers['Days left']}2:{headers['Days left']}7"]
+    assert any("<=7" in str(r) for r in days_rules) and any("<=30" in str(r) for r in days_rules)
+
+
+def test_source_cells_link_to_the_source_row(portfolio) -> None:
+    ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
+    headers = {c.value: c.column_letter for c in ws[1]}
+    links = {ws[f"{headers['Source']}{r}"].value: ws[f"{headers['Source']}{r}"].hyperlink for r in range(2, 8)}
+    more = links["more.xlsx, Cases, row 2"]
+    assert more is not None and more.target.endswith("more.xlsx") and more.location == "'Cases'!A2"
+    assert links["cases.csv, row 3"].target.endswith("cases.csv")
+
+
+def test_summary_has_totals_top_ten_risks_and_a_chart(portfolio) -> None:
+    ws = openpyxl.load_workbook(portfolio["out"])["Summary"]
+    text = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    for heading in ("By cause", "By stage", "By deadline window", "Top 10 by priority", "Clients at passport or TFRP risk"):
+        assert heading in text
+    assert "overdue" in text or "this week (0-7 days)" in text
+    with zipfile.ZipFile(portfolio["out"]) as z:
+        assert any(n.startswith("xl/charts/chart") for n in z.namelist())
+        chart = z.read("xl/charts/chart1.xml").decode()
+    assert "<c:barChart>" in chart and "Summary" in chart
+
+
+def test_issues_sheet_lists_each_problem_and_the_skipped_file(portfolio) -> None:
+    issues = pl.read_excel(portfolio["out"], sheet_name="Issues")
+    assert set(issues.columns) >= {"workbook", "sheet", "row", "column", "message", "value found"}
+    d = issues.filter(pl.col("client") == "D")
+    assert sorted(d["column"].to_list()) == ["balance", "last_notice"]
+    assert set(d["value found"].to_list()) == {"n/a", "CP777"}
+    assert d["row"].to_list() == [5, 5] and d["workbook"][0].endswith("cases.csv")
+    skipped = issues.filter(pl.col("column") == "(file skipped)")
+    assert skipped.height == 1 and skipped["workbook"][0].endswith("broken.xlsx")
