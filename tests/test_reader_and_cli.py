@@ -123,7 +123,10 @@ def test_folders_expand_to_case_lists_and_skip_lock_files(tmp_path) -> None:
     (tmp_path / "sub").mkdir()
     for name in ("a.csv", "sub/b.xlsx", "~$b.xlsx", ".hidden.csv", "notes.txt", "c.xlsm"):
         (tmp_path / name).write_text("x")
-    assert [p.relative_to(tmp_path).as_posix() for p in expand_inputs([tmp_path])] == ["a.csv", "c.xlsm", "sub/b.xlsx"]
+    found = expand_inputs([tmp_path])
+    assert [label for _, label in found] == ["a.csv", "c.xlsm", "sub/b.xlsx"]
+    assert all(path.is_file() for path, _ in found)
+    assert expand_inputs([tmp_path / "a.csv"]) == [(tmp_path / "a.csv", "a.csv")]
 
 
 def test_outputs_get_normal_file_permissions(tmp_path) -> None:
