@@ -4,6 +4,7 @@ the run summary for ``--json-log``, and the output lock that keeps two runs from
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -70,7 +71,8 @@ def read_all(inputs: list[tuple[Path, str]], sheet: str | None, progress: Progre
             results.append(_read(task))
             progress.step()
         return results
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    # spawn, not fork: forking a process whose polars thread pool is running can deadlock.
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")) as pool:
         for result in pool.map(_read, tasks, chunksize=4):
             results.append(result)
             progress.step()
@@ -136,7 +138,7 @@ def _stale(lock: Path) -> bool:
         return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return True
     except PermissionError:
         return False

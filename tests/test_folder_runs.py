@@ -1,0 +1,95 @@
+"""Nightly runs over a folder of client workbooks: bad files are reported, the rest land, nothing is touched."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import date
+
+import openpyxl
+import polars as pl
+import pytest
+
+from acsxl.cli import main
+from acsxl.runs import Busy, output_lock
+
+
+def client_workbook(path, client: str, rows: int = 3) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Cases"
+    ws.append(["Client", "Form", "Tax Year", "Balance", "Notice", "Notice Date", "Filed"])
+    for i in range(rows):
+        ws.append([client, "1040", 2020 + i, 1000 + i, "CP14", date(2026, 2, 16), "Y"])
+    wb.save(path)
+
+
+@pytest.fixture
+def firm(tmp_path):
+    root = tmp_path / "clients"
+    (root / "alpha").mkdir(parents=True)
+    (root / "beta").mkdir()
+    client_workbook(root / "alpha" / "cases.xlsx", "ALPHA")
+    client_workbook(root / "beta" / "cases.xlsx", "BETA", rows=2)
+    (root / "beta" / "notes.csv").write_text("Client,Form,Year,Balance\nBETA,941,2025Q1,500\n")
+    (root / "corrupt.xlsx").write_bytes(b"PK\x03\x04 truncated zip")
+    client_workbook(root / "open-in-excel.xlsx", "GAMMA")
+    (root / "~$open-in-excel.xlsx").write_bytes(b"owner")  # Excel's lock file
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cases"
+    wb.save(root / "empty.xlsx")
+    (root / "protected.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)  # an encrypted package
+    return root
+
+
+def digest(folder) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_good_files_land_bad_ones_are_reported_and_nothing_is_touched(firm, tmp_path, capsys) -> None:
+    before = digest(firm)
+    out = tmp_path / "firm-portfolio.xlsx"
+    code = main(["triage", str(firm), "--as-of", "2026-03-02", "--out", str(out), "--json-log", str(tmp_path / "run.json")])
+    assert code == 1
+    err = capsys.readouterr().err
+    for name, reason in (("corrupt.xlsx", "not a readable workbook"), ("open-in-excel.xlsx", "open in Excel"),
+                         ("empty.xlsx", "no case-list headers"), ("protected.xlsx", "password-protected")):
+        assert any(name in line and reason in line for line in err.splitlines()), (name, err)
+    assert "Traceback" not in err
+    portfolio = pl.read_excel(out, sheet_name="Portfolio")
+    assert sorted(portfolio["Client"].unique()) == ["ALPHA", "BETA"]
+    assert set(portfolio["Source"].str.extract(r"^(.*?),", 1)) == {"alpha/cases.xlsx", "beta/cases.xlsx", "beta/notes.csv"}
+    issues = pl.read_excel(out, sheet_name="Issues")
+    assert issues.filter(pl.col("column") == "(file skipped)").height == 4
+    log = json.loads((tmp_path / "run.json").read_text())
+    assert len(log["files_read"]) == 3 and len(log["files_skipped"]) == 4 and log["rows"] == 6
+    assert digest(firm) == before  # client files untouched, and no stray files left beside them
+
+
+def test_many_files_are_read_in_worker_processes(tmp_path) -> None:
+    for i in range(12):
+        client_workbook(tmp_path / f"c{i:02d}.xlsx", f"C{i:02d}", rows=2)
+    out = tmp_path / "out" / "p.csv"
+    assert main(["triage", str(tmp_path), "--as-of", "2026-03-02", "--out", str(out), "-q"]) == 0
+    assert pl.read_csv(out).height == 24
+
+
+def test_nothing_readable_exits_2(tmp_path) -> None:
+    (tmp_path / "bad.xlsx").write_bytes(b"garbage")
+    assert main(["triage", str(tmp_path), "--out", str(tmp_path / "o.csv"), "-q"]) == 2
+    assert main(["triage", str(tmp_path / "nothing-here"), "--out", str(tmp_path / "o.csv"), "-q"]) == 2
+
+
+def test_a_second_run_on_the_same_output_waits_then_gives_up(tmp_path) -> None:
+    out = tmp_path / "p.xlsx"
+    with output_lock(out, wait_seconds=0), pytest.raises(Busy, match="another acsxl run"), output_lock(out, wait_seconds=0.3):
+        pass
+    assert not (tmp_path / "p.xlsx.lock").exists()
+
+
+def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path) -> None:
+    out = tmp_path / "p.xlsx"
+    (tmp_path / "p.xlsx.lock").write_text("999999999")  # no such process
+    with output_lock(out, wait_seconds=0):
+        assert (tmp_path / "p.xlsx.lock").read_text() == str(os.getpid())
