@@ -1,0 +1,94 @@
+"""Benchmarks for the portfolio workbook and folder runs (issue #3), run by hand:
+
+    .venv/bin/python bench/portfolio.py [--rows 100000] [--files 200] [--big 1000000]
+
+1. A 100k-row workbook to the formatted portfolio, against the I/O floor measured in the same run
+   (fastexcel read of the input + a plain, unformatted write of the same output table with the same
+   writer, xlsxwriter through polars). Target: <= 1.3x the floor.
+2. A folder of 200 client workbooks of 50 rows each to one portfolio. Target: <= 20 s.
+3. 1M rows to the formatted portfolio: peak memory. Target: <= 2.5 GB."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from acsxl.engine import triage
+from acsxl.io.portfolio import HEADERS
+from acsxl.io.reader import read_cases
+from acsxl.sample import sample_cases
+
+AS_OF = date(2026, 11, 23)
+DATA = Path(__file__).resolve().parent / "data"
+WRAPPER = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter(); subprocess.run(sys.argv[1:], check=True); wall = time.perf_counter() - t\n"
+    "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+)
+
+
+def measured(cli: list[str]) -> tuple[float, float]:
+    wall, peak = subprocess.run([sys.executable, "-c", WRAPPER, *cli], check=True, capture_output=True, text=True).stdout.split()
+    return float(wall), float(peak)
+
+
+def workbook(rows: int, seed: int = 5) -> Path:
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"cases-{rows}.xlsx"
+    if not path.exists():
+        sample_cases(rows, seed=seed).write_excel(path, worksheet="Cases", dtype_formats={pl.Date: "yyyy-mm-dd"})
+    return path
+
+
+def cli(inputs: list[Path], out: Path) -> list[str]:
+    return [sys.executable, "-m", "acsxl.cli", "triage", *map(str, inputs), "--as-of", AS_OF.isoformat(), "--out", str(out), "-q"]
+
+
+def floor(path: Path, out: Path) -> float:
+    """fastexcel read + plain write of the same output table with the same writer."""
+    table = triage(read_cases(path).frame, AS_OF).rename(lambda c: HEADERS.get(c, c))
+    started = time.perf_counter()
+    fastexcel.read_excel(str(path)).load_sheet("Cases").to_polars()
+    table.write_excel(out, autofit=False, autofilter=False, table_style=None)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--files", type=int, default=200)
+    parser.add_argument("--big", type=int, default=1_000_000)
+    args = parser.parse_args()
+
+    path = workbook(args.rows)
+    formatted = min(measured(cli([path], DATA / "portfolio.xlsx"))[0] for _ in range(3))
+    io_floor = min(floor(path, DATA / "plain.xlsx") for _ in range(3))
+    print(f"{args.rows:,} rows -> formatted portfolio: {formatted:.2f} s end to end; I/O floor {io_floor:.2f} s; "
+          f"ratio {formatted / io_floor:.2f}x  target <= 1.3x")
+
+    folder = DATA / f"firm-{args.files}"
+    if not folder.exists():
+        folder.mkdir()
+        for i in range(args.files):
+            sample_cases(50, seed=100 + i).write_excel(folder / f"client-{i:03d}.xlsx", worksheet="Cases",
+                                                       dtype_formats={pl.Date: "yyyy-mm-dd"})
+    wall, _ = measured(cli([folder], DATA / "firm-portfolio.xlsx"))
+    print(f"folder of {args.files} workbooks x 50 rows -> one portfolio: {wall:.2f} s  target <= 20 s")
+
+    if args.big:
+        big = DATA / f"cases-{args.big}.csv"
+        if not big.exists():
+            sample_cases(args.big, seed=9).write_csv(big)
+        wall, peak = measured(cli([big], DATA / "big-portfolio.xlsx"))
+        print(f"{args.big:,} rows -> formatted portfolio: {wall:.1f} s, peak memory {peak:,.0f} MB  target <= 2,560 MB")
+
+
+if __name__ == "__main__":
+    main()
