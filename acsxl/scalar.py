@@ -28,7 +28,7 @@ PARSERS: dict[str, Callable[[Any], v.Parsed]] = {
     "source": v.parse_source,
     "taxpayer_type": v.parse_taxpayer_type,
 }
-NEGATIVE = {"number": v.NEGATIVE, "whole": v.NEGATIVE_DAYS}
+NEGATIVE = v.NEGATIVE_BY_KIND
 
 
 def parse_case(case: Mapping[str, Any]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ BY_VALUE: dict[str, Callable[[Any], v.Parsed]] = {
     "form": v.parse_form, "notice": v.parse_notice, "status": v.parse_status, "source": v.parse_source,
     "taxpayer_type": v.parse_taxpayer_type, "date": v.parse_date, "flag": v.parse_flag,
 }
-NEGATIVE = {"number": v.NEGATIVE, "whole": v.NEGATIVE_DAYS}
+NEGATIVE = v.NEGATIVE_BY_KIND
 NO_PROBLEM = None
 
 Parsed = tuple[pl.Series, pl.Series | None]  # values, problems (None: no problems at all)

@@ -17,7 +17,6 @@ RAW: dict[str, Any] = tomllib.loads(
 
 # Canonical vocabularies.
 STAGES = ("pre_assessment", "notice", "reminder", "intent_to_levy", "final_notice", "levy_eligible", "revenue_officer")
-FAMILIES = ("individual", "employment", "business", "tfrp")
 COLLECTION_STATUSES: tuple[str, ...] = tuple(RAW["collection_statuses"]["values"])
 ASSESSMENT_SOURCES: tuple[str, ...] = tuple(RAW["assessment_sources"]["values"])
 NOTICES: dict[str, dict[str, Any]] = RAW["notices"]

@@ -34,6 +34,8 @@ UNKNOWN_STATUS = 'unknown collection status "{v}"'
 UNKNOWN_SOURCE = 'unknown assessment source "{v}"'
 UNKNOWN_TYPE = 'taxpayer type "{v}" is not individual or business'
 
+NEGATIVE_BY_KIND = {"number": NEGATIVE, "whole": NEGATIVE_DAYS}  # value kinds that must not be negative
+
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 date system, serial 1 = 1900-01-01
 SERIAL_MIN, SERIAL_MAX = 18264, 73051  # 1950-01-01 .. 2099-12-31: plausible dates for tax work
 
