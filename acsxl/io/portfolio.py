@@ -60,6 +60,12 @@ class RunInfo:
     skipped: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason)
 
 
+def _source_parts() -> tuple[pl.Expr, pl.Expr]:
+    """'file, sheet, row 12' (or 'file, row 12') -> prefix 'file, sheet' and row 12 (see SourceFile.prefix)."""
+    return (pl.col("source").str.extract(r"^(.*), row \d+$", 1).alias("prefix"),
+            pl.col("source").str.extract(r", row (\d+)$", 1).cast(pl.Int64, strict=False).alias("row"))
+
+
 def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFrame:
     """One row per problem: workbook, sheet, row, column, message, value found."""
     known = pl.DataFrame(
@@ -71,8 +77,7 @@ def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFra
         .select("rank", "client_id", "source", pl.col("issues").str.split("; ").alias("issue"))
         .explode("issue")
         .with_columns(
-            pl.col("source").str.extract(r"^(.*), row \d+$", 1).alias("prefix"),
-            pl.col("source").str.extract(r", row (\d+)$", 1).cast(pl.Int64, strict=False).alias("row"),
+            *_source_parts(),
             pl.col("issue").str.extract(r"^([^:]+): ", 1).alias("column"),
             pl.col("issue").str.replace(r"^[^:]+: ", "").alias("message"),
             pl.col("issue").str.extract(r'"(.*)"', 1).alias("value found"),
@@ -184,8 +189,7 @@ def _source_links(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col
     where = col["source"]
     parts = frame.head(MAX_LINKS).select(
         "source",
-        pl.col("source").str.extract(r"^(.*), row \d+$", 1).alias("prefix"),
-        pl.col("source").str.extract(r", row (\d+)$", 1).alias("row"),
+        *_source_parts(),
     )
     for i, (text, prefix, row) in enumerate(parts.iter_rows(), start=1):
         source = by_prefix.get(prefix)
