@@ -16,7 +16,7 @@ from acsxl.io.portfolio import RunInfo, SourceFile
 from acsxl.io.reader import expand_inputs
 from acsxl.io.writer import FORMATS, OutputError, atomic_write, write_output
 from acsxl.rules.parameters import RULEBOOK
-from acsxl.runs import Busy, Progress, RunLog, output_lock, read_all
+from acsxl.runs import Busy, Progress, RunLog, output_lock, read_all, refresh_all
 from acsxl.sample import sample_cases
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
@@ -50,16 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
                    help="case list files (.xlsx, .xlsm, .csv), or folders: every case list under them (Excel lock files ~$* skipped)")
-    t.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="date to triage as of (default: today)")
-    t.add_argument("--out", default="-", metavar="OUT",
-                   help=f"output file; the format follows the extension ({', '.join(FORMATS)}); '-' or omitted: CSV on standard output")
-    t.add_argument("--sheet", default=None, metavar="NAME", help="sheet to read in workbooks (default: Cases, else the first sheet)")
-    t.add_argument("--json-log", type=Path, default=None, metavar="FILE",
-                   help="write a machine-readable run summary (files read and skipped with reasons, rows, issues, durations)")
-    t.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
-                   help="if another run is writing the same output, wait this long for it (default 60), then give up")
-    t.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (progress shows only on a terminal anyway)")
+    t.add_argument("--out", default=None, metavar="OUT",
+                   help=f"output file; the format follows the extension ({', '.join(FORMATS)}); '-' or omitted: CSV on "
+                   "standard output (omitted with --in-place: no combined output)")
+    t.add_argument("--in-place", action="store_true",
+                   help="also write each workbook's own Portfolio, Summary and Issues sheets into it (see 'acsxl refresh --help')")
+    _common(t)
     t.set_defaults(run=cmd_triage)
+
+    r = sub.add_parser(
+        "refresh",
+        help="rebuild the Portfolio, Summary and Issues sheets inside client workbooks",
+        description="Triage each workbook's cases and write its Portfolio, Summary and Issues sheets into the workbook "
+        "itself, adding them or replacing the ones acsxl wrote before. Nothing else in the file changes: other sheets, "
+        "formulas, macros and buttons, charts, images, data validation, defined names and the file's own styles keep "
+        "their exact bytes. The write is atomic and verified; the previous file is kept as .NAME.acsxl-backup until "
+        "the new one reads back. Skipped and reported: workbooks open in Excel or LibreOffice (lock file beside them), "
+        "CSV files, files changed during the run. A workbook that already has its own sheet named Portfolio, Summary "
+        "or Issues is not changed: its portfolio is written beside it as NAME.acsxl-portfolio.xlsx.",
+    )
+    r.add_argument("inputs", nargs="+", metavar="WORKBOOK", type=Path,
+                   help="client workbooks (.xlsx, .xlsm), or folders: every workbook under them")
+    _common(r)
+    r.set_defaults(run=cmd_triage, in_place=True, out=None)
 
     s = sub.add_parser("sample", help="write a synthetic case list (no real taxpayer data)",
                        description="Write a seeded synthetic case list with every cause, notice and form, and a few deliberately bad rows.")
@@ -72,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="date to triage as of (default: today)")
+    p.add_argument("--sheet", default=None, metavar="NAME", help="sheet to read in workbooks (default: Cases, else the first sheet)")
+    p.add_argument("--json-log", type=Path, default=None, metavar="FILE",
+                   help="write a machine-readable run summary (files read and skipped with reasons, rows, issues, "
+                   "workbooks refreshed, durations)")
+    p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                   help="if another run is writing the same output, wait this long for it (default 60), then give up")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (progress shows only on a terminal anyway)")
+
+
 def _say(args: argparse.Namespace, message: str) -> None:
     if not getattr(args, "quiet", False):
         print(message, file=sys.stderr)
@@ -80,9 +104,11 @@ def _say(args: argparse.Namespace, message: str) -> None:
 def cmd_triage(args: argparse.Namespace) -> int:
     as_of = args.as_of or date.today()
     started = time.perf_counter()
-    out = None if args.out == "-" else Path(args.out)
-    log = RunLog(as_of=as_of.isoformat(), output=str(out or "-"))
-    inputs = expand_inputs(args.inputs)
+    stdout = args.out == "-" or (args.out is None and not args.in_place)
+    out = None if stdout or args.out is None else Path(args.out)
+    log = RunLog(as_of=as_of.isoformat(), output=str(out or ("-" if stdout else "")))
+    inputs = [(path, label) for path, label in expand_inputs(args.inputs)
+              if out is None or path.resolve() != out.resolve()]  # our own output in a swept folder is not input
     if not inputs:
         print("acsxl: no case lists found in the given folders", file=sys.stderr)
         return _finish(args, log, EXIT_FAILED)
@@ -91,7 +117,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
     results = read_all(inputs, args.sheet, progress)
     progress.close()
     log.seconds["read"] = round(time.perf_counter() - started, 3)
-    frames, sources, skipped = [], [], []
+    frames, sources, skipped, stamps = [], [], [], []
     for result, cases in results:
         log.files.append(result)
         if cases is None:
@@ -102,6 +128,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
             _say(args, f"acsxl: warning: {warning}")
         frames.append(cases.frame)
         sources.append(SourceFile(cases.label, cases.path, cases.sheet))
+        stamps.append(cases.stamp)
     if not frames:
         print("acsxl: nothing to triage: no input could be read", file=sys.stderr)
         return _finish(args, log, EXIT_FAILED)
@@ -110,20 +137,34 @@ def cmd_triage(args: argparse.Namespace) -> int:
     log.seconds["triage"] = round(time.perf_counter() - started - log.seconds["read"], 3)
     log.rows, log.rows_with_issues = result.height, int(result.get_column("issues").is_not_null().sum())
     run = RunInfo(as_of, sources, skipped)
+    failed = 0
+    if args.in_place:
+        refresh_started = time.perf_counter()
+        log.in_place = refresh_all(result, list(zip(sources, stamps, strict=True)), run)
+        log.seconds["refresh"] = round(time.perf_counter() - refresh_started, 3)
+        for done in log.in_place:
+            if done.status == "not_refreshed":
+                print(f"acsxl: {done.message}", file=sys.stderr)
+                failed += 1
+            elif done.status == "beside":
+                _say(args, f"acsxl: warning: {done.message}")
+        run.not_refreshed = [(d.path, d.message or "") for d in log.in_place if d.status != "refreshed"]
     try:
-        if out is None:
+        if stdout:
             write_output(result, "-", run)
-        else:
+        elif out is not None:
             with output_lock(out, args.wait):
                 write_output(result, out, run)
     except (OutputError, Busy) as err:
         print(f"acsxl: {err}", file=sys.stderr)
         return _finish(args, log, EXIT_FAILED)
     log.seconds["total"] = round(time.perf_counter() - started, 3)
+    refreshed = sum(d.status == "refreshed" for d in log.in_place)
     _say(args, f"acsxl: triaged {result.height} rows from {len(frames)} file(s) as of {as_of.isoformat()} "
                f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}) "
-               f"in {log.seconds['total']:.2f}s -> {out or 'standard output'}")
-    return _finish(args, log, EXIT_PARTIAL if skipped else EXIT_OK)
+               f"in {log.seconds['total']:.2f}s -> {out or ('standard output' if stdout else 'no combined output')}"
+               + (f"; {refreshed} workbook(s) refreshed in place" if args.in_place else ""))
+    return _finish(args, log, EXIT_PARTIAL if skipped or failed else EXIT_OK)
 
 
 def _finish(args: argparse.Namespace, log: RunLog, code: int) -> int:

@@ -1,5 +1,6 @@
 """Running triage over many files: reading them in parallel processes, a progress line on terminals,
-the run summary for ``--json-log``, and the output lock that keeps two runs from writing one file."""
+refreshing each workbook in place, the run summary for ``--json-log``, and the output lock that keeps
+two runs from writing one file."""
 
 from __future__ import annotations
 
@@ -15,7 +16,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+import polars as pl
+
+from acsxl.io.portfolio import RunInfo, SourceFile, source_parts
 from acsxl.io.reader import CaseList, UnreadableInput, read_cases
+from acsxl.io.refresh import NotRefreshed, refresh_workbook
 
 PARALLEL_FROM = 8  # files; below this, starting worker processes costs more than it saves
 
@@ -80,11 +85,22 @@ def read_all(inputs: list[tuple[Path, str]], sheet: str | None, progress: Progre
 
 
 @dataclass
+class InPlace:
+    """What became of one workbook in an in-place run (for the log and the Issues sheet)."""
+
+    path: str
+    status: str  # refreshed | beside | not_refreshed
+    rows: int = 0
+    message: str | None = None
+
+
+@dataclass
 class RunLog:
     as_of: str
     output: str
     started: float = field(default_factory=time.time)
     files: list[FileResult] = field(default_factory=list)
+    in_place: list[InPlace] = field(default_factory=list)
     rows: int = 0
     rows_with_issues: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
@@ -143,3 +159,25 @@ def _stale(lock: Path) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def refresh_all(result: pl.DataFrame, read: list[tuple[SourceFile, tuple[int, int] | None]], run: RunInfo) -> list[InPlace]:
+    """Write each workbook's own rows (ranked within it) into that workbook; one failure never stops the rest."""
+    prefix, _ = source_parts()
+    by_file = result.with_columns(prefix).partition_by("prefix", as_dict=True, include_key=False)
+    done = []
+    for source, read_stamp in read:
+        rows = by_file.get((source.prefix,), result.clear())
+        rows = rows.with_columns(pl.int_range(1, pl.len() + 1, dtype=result.schema["rank"]).alias("rank"))
+        try:
+            outcome = refresh_workbook(source.path, rows, run, read_stamp)
+        except NotRefreshed as err:
+            done.append(InPlace(str(source.path), "not_refreshed", rows.height, str(err)))
+            continue
+        except Exception as err:  # one workbook must never stop the run
+            done.append(InPlace(str(source.path), "not_refreshed", rows.height,
+                                f"{source.path}: not refreshed ({type(err).__name__}: {err}); the workbook is as it was"))
+            continue
+        status = "beside" if outcome.beside else "refreshed"
+        done.append(InPlace(str(source.path), status, rows.height, outcome.reason))
+    return done

@@ -9,7 +9,9 @@ import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
+from client_workbook import make_client_workbook
 
 from acsxl.cli import main
 
@@ -50,3 +52,22 @@ def test_portfolio_opens_and_days_left_recalculate_to_today(tmp_path) -> None:
     assert checked > 100
     convert(out, "pdf", tmp_path)
     assert (tmp_path / "portfolio.pdf").stat().st_size > 10_000
+
+
+def test_refreshed_client_macro_workbook_opens_and_recalculates(tmp_path) -> None:
+    client = make_client_workbook(tmp_path / "client.xlsm")
+    as_of = date.today() - timedelta(days=5)
+    for _ in range(2):  # refreshed twice, as a nightly job would
+        assert main(["refresh", str(client), "--as-of", as_of.isoformat(), "-q"]) == 0
+    convert(client, "pdf", tmp_path)
+    assert (tmp_path / "client.pdf").stat().st_size > 10_000
+    (tmp_path / "saved").mkdir()
+    before = date.today()
+    convert(client, "xlsx:Calc MS Excel 2007 XML", tmp_path / "saved")  # LibreOffice's own save, values recalculated
+    after = date.today()
+    saved = tmp_path / "saved" / "client.xlsx"
+    assert pl.read_excel(saved, sheet_name="Cases").height == 30
+    rows = pl.read_excel(saved, sheet_name="Portfolio").filter(pl.col("Next deadline").is_not_null())
+    assert rows.height > 10
+    for deadline, days in rows.select(pl.col("Next deadline").cast(pl.Date), "Days left").iter_rows():
+        assert int(days) in {(deadline - before).days, (deadline - after).days}

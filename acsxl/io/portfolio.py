@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 import xlsxwriter
@@ -58,9 +59,16 @@ class RunInfo:
     as_of: date
     sources: Sequence[SourceFile] = ()
     skipped: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    not_refreshed: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason): read, but not refreshed in place
+    inside: Path | None = None  # the workbook these sheets are written into, if it is a source: links stay inside
 
 
-def _source_parts() -> tuple[pl.Expr, pl.Expr]:
+def page_header(title: str, run: RunInfo) -> str:
+    """The printed page header; its 'acsxl' also marks the sheet as ours (see acsxl.io.inplace)."""
+    return f"&L&\"-,Bold\"acsxl {title}&C as of {run.as_of.isoformat()}&R parameters {RULEBOOK.version}"
+
+
+def source_parts() -> tuple[pl.Expr, pl.Expr]:
     """'file, sheet, row 12' (or 'file, row 12') -> prefix 'file, sheet' and row 12 (see SourceFile.prefix)."""
     return (pl.col("source").str.extract(r"^(.*), row \d+$", 1).alias("prefix"),
             pl.col("source").str.extract(r", row (\d+)$", 1).cast(pl.Int64, strict=False).alias("row"))
@@ -77,7 +85,7 @@ def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFra
         .select("rank", "client_id", "source", pl.col("issues").str.split("; ").alias("issue"))
         .explode("issue")
         .with_columns(
-            *_source_parts(),
+            *source_parts(),
             pl.col("issue").str.extract(r"^([^:]+): ", 1).alias("column"),
             pl.col("issue").str.replace(r"^[^:]+: ", "").alias("message"),
             pl.col("issue").str.extract(r'"(.*)"', 1).alias("value found"),
@@ -90,9 +98,10 @@ def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFra
     )
 
 
-def write_portfolio(frame: pl.DataFrame, path: Path, run: RunInfo) -> None:
-    """Write the portfolio workbook to ``path`` (the caller makes the write atomic)."""
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_urls": False, "remove_timezone": True})
+def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
+    """Write the portfolio workbook to ``path`` or a binary stream (the caller makes the write atomic)."""
+    target = str(path) if isinstance(path, Path) else path
+    workbook = xlsxwriter.Workbook(target, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
     workbook.set_properties({
         "title": "acsxl portfolio",
         "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
@@ -102,7 +111,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path, run: RunInfo) -> None:
     workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
     _portfolio_sheet(workbook, frame, run)
     _summary_sheet(workbook, frame, run)
-    _issues_sheet(workbook, issue_rows(frame, run.sources), run.skipped)
+    _issues_sheet(workbook, issue_rows(frame, run.sources), run)
     workbook.close()
 
 
@@ -129,7 +138,7 @@ def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: Ru
         freeze_panes=(1, FROZEN_COLUMNS),
         autofit=False,
     )
-    sheet.set_header(f"&L&\"-,Bold\"acsxl portfolio&C as of {run.as_of.isoformat()}&R parameters {RULEBOOK.version}")
+    sheet.set_header(page_header("portfolio", run))
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     if last == 0:
@@ -137,7 +146,7 @@ def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: Ru
     _row_heights(sheet, frame)
     _live_days_left(workbook, sheet, frame, col)
     _highlights(workbook, sheet, frame, col, last)
-    _source_links(workbook, sheet, frame, col, run.sources)
+    _source_links(workbook, sheet, frame, col, run)
 
 
 def _row_heights(sheet, frame: pl.DataFrame) -> None:
@@ -179,30 +188,32 @@ def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: 
             sheet.conditional_format(1, c, last, c, {**rule, "format": alert})
 
 
-def _source_links(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int],
-                  sources: Sequence[SourceFile]) -> None:
-    """The source cell links to the row in the workbook it came from."""
-    by_prefix = {s.prefix: s for s in sources}
+def _source_links(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int], run: RunInfo) -> None:
+    """The source cell links to the row in the workbook it came from (inside this one when written into it)."""
+    by_prefix = {s.prefix: s for s in run.sources}
+    inside = run.inside.resolve() if run.inside else None
     if not by_prefix:
         return
     link = workbook.add_format({"font_color": "#0563C1", "underline": 1})
     where = col["source"]
     parts = frame.head(MAX_LINKS).select(
         "source",
-        *_source_parts(),
+        *source_parts(),
     )
     for i, (text, prefix, row) in enumerate(parts.iter_rows(), start=1):
         source = by_prefix.get(prefix)
         if source is None or row is None:
             continue
-        target = f"external:{source.path.resolve()}"
-        if source.sheet:
-            target += f"#'{source.sheet}'!A{row}"
+        if source.path.resolve() == inside and source.sheet:
+            target = f"internal:'{source.sheet}'!A{row}"
+        else:
+            target = f"external:{source.path.resolve()}" + (f"#'{source.sheet}'!A{row}" if source.sheet else "")
         sheet.write_url(i, where, target, link, string=text)
 
 
 def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
     sheet = workbook.add_worksheet("Summary")
+    sheet.set_header(page_header("summary", run))
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     title = workbook.add_format({"bold": True, "font_size": 14})
@@ -214,9 +225,10 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
     sheet.set_column(1, 8, 14)
     money = {"Balance": "$#,##0.00"}
 
-    def block(row: int, col: int, name: str, table: pl.DataFrame, formats: Mapping[str, str] | None = None) -> int:
-        sheet.write(row, col, name, heading)
-        table.write_excel(workbook, worksheet=sheet, position=(row + 1, col), table_style="Table Style Light 9",
+    def block(row: int, name: str, key: str, table: pl.DataFrame, formats: Mapping[str, str] | None = None) -> int:
+        """A titled table; its name (Summary + key) is unique in any workbook it is written into."""
+        sheet.write(row, 0, name, heading)
+        table.write_excel(workbook, worksheet=sheet, position=(row + 1, 0), table_style="Table Style Light 9", table_name=f"Summary{key}",
                           column_formats=dict(formats or money), autofit=False, autofilter=False)
         return row + table.height + 3
 
@@ -239,15 +251,15 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
     causes = by("cause", "Cause")
     row = 3
     cause_row = row
-    row = block(row, 0, "By cause", causes)
-    row = block(row, 0, "By stage", by("stage", "Stage"))
-    row = block(row, 0, "By deadline window", windows)
+    row = block(row, "By cause", "ByCause", causes)
+    row = block(row, "By stage", "ByStage", by("stage", "Stage"))
+    row = block(row, "By deadline window", "ByWindow", windows)
     top = frame.head(10).select(
         pl.col("rank").alias("Rank"), pl.col("priority").alias("Priority"), pl.col("client_id").alias("Client"),
         pl.col("client_name").alias("Name"), pl.col("form").alias("Form"), pl.col("tax_period").alias("Period"),
         pl.col("deadline_type").alias("Deadline"), pl.col("next_deadline").alias("Next deadline"),
         pl.col("days_left").alias("Days left"), pl.col("next_action").alias("Next action"))
-    row = block(row, 0, "Top 10 by priority", top, {"Next deadline": "yyyy-mm-dd"})
+    row = block(row, "Top 10 by priority", "Top10", top, {"Next deadline": "yyyy-mm-dd"})
     at_risk = (
         frame.filter(pl.col("passport_risk").is_in(["certified", "certifiable", "at_risk"]) | pl.col("payroll_risk").str.starts_with("tfrp_"))
         .group_by(pl.col("client_id").alias("Client"))
@@ -256,7 +268,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
              pl.col("payroll_risk").filter(pl.col("payroll_risk").str.starts_with("tfrp_")).first().alias("TFRP"))
         .sort("Client total", descending=True)
     )
-    block(row, 0, "Clients at passport or TFRP risk", at_risk, {"Client total": "$#,##0.00"})
+    block(row, "Clients at passport or TFRP risk", "AtRisk", at_risk, {"Client total": "$#,##0.00"})
     sheet.set_column(9, 9, 60)
 
     if causes.height:
@@ -273,11 +285,14 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
         sheet.insert_chart(3, 5, chart, {"x_scale": 1.3, "y_scale": 1.1})
 
 
-def _issues_sheet(workbook: xlsxwriter.Workbook, issues: pl.DataFrame, skipped: Sequence[tuple[str, str]]) -> None:
+def _issues_sheet(workbook: xlsxwriter.Workbook, issues: pl.DataFrame, run: RunInfo) -> None:
     sheet = workbook.add_worksheet("Issues")
-    files = pl.DataFrame({"workbook": [p for p, _ in skipped], "message": [r for _, r in skipped]},
-                         schema={"workbook": pl.String, "message": pl.String})
-    rows = pl.concat([files.with_columns(pl.lit("(file skipped)").alias("column")), issues], how="diagonal_relaxed")
+    sheet.set_header(page_header("issues", run))
+    files = pl.DataFrame(
+        {"workbook": [p for p, _ in (*run.skipped, *run.not_refreshed)], "message": [r for _, r in (*run.skipped, *run.not_refreshed)],
+         "column": ["(file skipped)"] * len(run.skipped) + ["(not refreshed)"] * len(run.not_refreshed)},
+        schema={"workbook": pl.String, "message": pl.String, "column": pl.String})
+    rows = pl.concat([files, issues], how="diagonal_relaxed")
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")
         return

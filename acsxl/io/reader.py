@@ -14,6 +14,7 @@ from acsxl.rules.schema import HEADER_ALIASES, REQUIRED, header_key
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
+BESIDE_SUFFIX = ".acsxl-portfolio.xlsx"  # a portfolio acsxl wrote beside a client workbook: output, never input
 DEFAULT_SHEET = "Cases"
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an encrypted .xlsx is an OLE container, not a zip
 
@@ -29,6 +30,7 @@ class CaseList:
     frame: pl.DataFrame
     warnings: list[str] = field(default_factory=list)
     label: str = ""
+    stamp: tuple[int, int] | None = None  # (modification time, size) when read: a later change is detected
 
     @property
     def rows(self) -> int:
@@ -38,7 +40,7 @@ class CaseList:
 def expand_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
     """(path, label) for each case list: files as given (labelled by name); folders replaced by the
     case lists under them (labelled by their path inside the folder), skipping Excel lock files
-    (~$...), hidden and temporary files."""
+    (~$...), hidden and temporary files, and portfolios acsxl wrote beside client workbooks."""
     out: list[tuple[Path, str]] = []
     for path in paths:
         if not path.is_dir():
@@ -46,15 +48,20 @@ def expand_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
             continue
         out.extend(
             (p, p.relative_to(path).as_posix()) for p in sorted(path.rglob("*"))
-            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith(".tmp")
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith((".tmp", BESIDE_SUFFIX))
         )
     return out
 
 
+def file_stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
+
+
 def excel_lock(path: Path) -> Path | None:
     """The lock file Excel keeps beside a workbook it has open (~$ plus the name, first two letters
-    dropped for long names)."""
-    for name in (f"~${path.name}", f"~${path.name[2:]}"):
+    dropped for long names), or LibreOffice's (.~lock.NAME#)."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#"):
         lock = path.with_name(name)
         if lock.exists():
             return lock
@@ -72,7 +79,8 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
     lock = excel_lock(path) if suffix in WORKBOOK_SUFFIXES else None
     if lock is not None:
         raise UnreadableInput(f"{path}: open in Excel (lock file {lock.name}); save and close it, then run again")
-    if path.stat().st_size == 0:
+    stamp = file_stamp(path)
+    if stamp[1] == 0:
         raise UnreadableInput(f"{path}: empty file")
     if suffix in WORKBOOK_SUFFIXES and _head(path) == OLE_SIGNATURE:
         raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
@@ -91,7 +99,7 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
     )
     if frame.height == 0:
         raise UnreadableInput(f"{path}: no case rows under the headers")
-    return CaseList(path, sheet_name, frame, warnings, label)
+    return CaseList(path, sheet_name, frame, warnings, label, stamp)
 
 
 def _read_csv(path: Path) -> pl.DataFrame:

@@ -1,0 +1,274 @@
+"""Put the Portfolio, Summary and Issues sheets inside a client's own workbook.
+
+Only what acsxl owns changes: its three sheets and the parts they use (tables, the chart), plus the
+entries that register them (the sheet list in workbook.xml, the workbook's relationships, content types)
+and cell formats appended to styles.xml. Every other part of the file (other sheets, macros and their
+buttons, images, charts, data validation, defined names, the file's own styles) keeps its exact bytes.
+
+A sheet counts as ours when its page header carries the acsxl mark (it survives Excel re-saving the
+file); a sheet of the same name without it belongs to the client and is never replaced."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable
+from xml.sax.saxutils import quoteattr
+
+from acsxl.io.package import Package, PackageError, Relationship, attributes, insert_before, relative, rels_name
+from acsxl.io.stylesheet import merge_styles
+
+OWNED_SHEETS = ("Portfolio", "Summary", "Issues")
+_MARK = re.compile(r"<oddHeader>[^<]*\bacsxl\b")
+_RELS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_CELL = re.compile(r"<c\b([^>]*?)(/>|>(.*?)</c>)", re.S)
+
+
+class Refused(Exception):
+    """acsxl will not edit this workbook in place; the message says why (the caller writes beside it)."""
+
+
+def is_ours(sheet_xml: str) -> bool:
+    return _MARK.search(sheet_xml) is not None
+
+
+def merge_portfolio(client: Package, ours: Package) -> Package:
+    """``client`` with our sheets (taken from the workbook acsxl wrote, ``ours``) added or replaced."""
+    book = client.main_part()
+    book_xml = client.text(book)
+    if _rid_attribute(book_xml) is None or "<sheets>" not in book_xml:
+        raise Refused("its workbook part uses a layout acsxl does not edit")
+    rid_attr = _rid_attribute(book_xml)
+    book_rels = {rel.id: rel for rel in client.relationships(book)}
+    sheets = [attributes(tag) for tag in re.findall(r"<sheet\b[^>]*/>", book_xml)]
+    by_name = {s.get("name", "").casefold(): s for s in sheets}
+
+    styles_rel = next((r for r in book_rels.values() if r.kind == "styles"), None)
+    if styles_rel is None or styles_rel.target not in client.parts:
+        raise Refused("it has no styles part")
+    our_book = ours.main_part()
+    our_rels = {rel.id: rel for rel in ours.relationships(our_book)}
+    our_styles = next(r for r in our_rels.values() if r.kind == "styles").target
+    try:
+        merged = merge_styles(client.text(styles_rel.target), ours.text(our_styles))
+    except PackageError as err:
+        raise Refused(str(err)) from None
+    strings = _shared_strings(ours, our_rels.values())
+
+    # Sheets being replaced: drop the parts they used, remember their ids for the calculation chain.
+    targets: dict[str, str] = {}
+    replaced_ids: set[str] = set()
+    removed: set[str] = set()
+    for name in OWNED_SHEETS:
+        entry = by_name.get(name.casefold())
+        if entry is None:
+            continue
+        rel = book_rels.get(entry.get(rid_attr, ""))
+        if rel is None or rel.target not in client.parts:
+            raise Refused(f"its sheet {entry.get('name')!r} points to a missing part")
+        if not is_ours(client.text(rel.target)):
+            raise Refused(f"it has its own sheet named {entry.get('name')!r}, which acsxl will not replace")
+        removed |= _drop_related(client, rel.target)
+        targets[name] = rel.target
+        replaced_ids.add(entry.get("sheetId", ""))
+
+    table_ids, table_names = _tables(client)
+    next_table = max(table_ids, default=0) + 1
+    next_sheet_id = max((int(s.get("sheetId", 0)) for s in sheets), default=0) + 1
+    folder = posixpath.dirname(book)
+    our_rid = _rid_attribute(ours.text(our_book))
+    our_sheets = {attributes(t)["name"]: attributes(t)[our_rid] for t in re.findall(r"<sheet\b[^>]*/>", ours.text(our_book))}
+    for name in OWNED_SHEETS:
+        source = our_rels[our_sheets[name]].target
+        slug = f"acsxl_{name.lower()}"
+        target = targets.get(name)
+        if target is None:
+            target = _free(client, posixpath.join(folder, "worksheets", f"{slug}.xml"))
+            rel_id = _free_id({*book_rels, *(r.id for r in client.relationships(book))}, f"rIdAcsxl{name}")
+            client.add_relationship(book, rel_id, f"{_RELS_NS}/worksheet", target)
+            tag = f"<sheet name={quoteattr(name)} sheetId=\"{next_sheet_id}\" {rid_attr}={quoteattr(rel_id)}/>"
+            book_xml = insert_before(book_xml, "</sheets>", tag)
+            next_sheet_id += 1
+        client.put(target, _sheet_xml(ours.text(source), merged.xf, merged.dxf, strings))
+        client.set_content_type(target, _WORKSHEET_TYPE)
+
+        def transform(rel: Relationship, text: str) -> str:
+            nonlocal next_table
+            if rel.kind != "table":
+                return text
+            table = attributes(re.search(r"<table\b[^>]*>", text).group(0))
+            if table.get("name", "").casefold() in table_names:
+                raise Refused(f"it already has a table named {table.get('name')!r}")
+            text = re.sub(r'(<table\b[^>]*?\bid=")\d+"', rf'\g<1>{next_table}"', text, count=1)
+            next_table += 1
+            return _remap_dxf(text, merged.dxf)
+
+        _copy_related(ours, source, client, target, slug, transform)
+
+    for part in removed - set(client.parts):
+        client.drop_content_type(part)
+    client.put(book, book_xml)
+    client.put(styles_rel.target, merged.styles)
+    calc = next((r for r in book_rels.values() if r.kind == "calcChain"), None)
+    if calc is not None and calc.target in client.parts and replaced_ids:
+        chain = _drop_from_calc_chain(client.text(calc.target), replaced_ids)
+        if chain:
+            client.put(calc.target, chain)
+        else:  # a calculation chain may not be empty; Excel rebuilds it
+            client.remove(calc.target)
+            client.drop_content_type(calc.target)
+            client.remove_relationship(book, calc)
+    return client
+
+
+def _rid_attribute(book_xml: str) -> str | None:
+    """The relationship-id attribute as this file spells it (usually r:id)."""
+    found = re.search(rf'xmlns:(\w+)="{re.escape(_RELS_NS)}"', book_xml)
+    return f"{found.group(1)}:id" if found else None
+
+
+def _free(package: Package, part: str) -> str:
+    stem, ext = posixpath.splitext(part)
+    n, candidate = 1, part
+    while candidate in package.parts:
+        n += 1
+        candidate = f"{stem}{n}{ext}"
+    return candidate
+
+
+def _free_id(taken: set[str], wanted: str) -> str:
+    n, candidate = 1, wanted
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}{n}"
+    return candidate
+
+
+def _shared_strings(ours: Package, rels) -> list[str]:
+    rel = next((r for r in rels if r.kind == "sharedStrings"), None)
+    if rel is None:
+        return []
+    return re.findall(r"<si>(.*?)</si>", ours.text(rel.target), re.S)
+
+
+def _sheet_xml(text: str, xf: dict[int, int], dxf: dict[int, int], strings: list[str]) -> str:
+    """Our sheet with its cell formats renumbered into the client's stylesheet, shared strings written
+    inline (the client's shared-string table stays untouched) and not selected (no grouped tabs)."""
+
+    def cell(m: re.Match[str]) -> str:
+        attrs = re.sub(r'\bs="(\d+)"', lambda s: f's="{xf[int(s.group(1))]}"', m.group(1))
+        body = m.group(3)
+        if body is not None and ' t="s"' in attrs:
+            index = int(re.search(r"<v>(\d+)</v>", body).group(1))
+            attrs = attrs.replace(' t="s"', ' t="inlineStr"')
+            return f"<c{attrs}><is>{strings[index]}</is></c>"
+        return f"<c{attrs}{m.group(2)}" if body is None else f"<c{attrs}>{body}</c>"
+
+    head, data, tail = _split(text, "sheetData")
+    head = re.sub(r'(<col\b[^>]*?\bstyle=")(\d+)"', lambda m: f'{m.group(1)}{xf[int(m.group(2))]}"', head)
+    head = head.replace(' tabSelected="1"', "")
+    data = re.sub(r'(<row\b[^>]*?\bs=")(\d+)"', lambda m: f'{m.group(1)}{xf[int(m.group(2))]}"', data)
+    data = _CELL.sub(cell, data)
+    return head + data + _remap_dxf(tail, dxf)
+
+
+def _split(text: str, element: str) -> tuple[str, str, str]:
+    start = text.find(f"<{element}")
+    end = text.find(f"</{element}>")
+    if start < 0:
+        return text, "", ""
+    if end < 0:  # <sheetData/>
+        end = text.find(">", start) + 1
+        return text[:start], text[start:end], text[end:]
+    end += len(f"</{element}>")
+    return text[:start], text[start:end], text[end:]
+
+
+def _remap_dxf(text: str, dxf: dict[int, int]) -> str:
+    return re.sub(r'\b(\w*[dD]xfId)="(\d+)"', lambda m: f'{m.group(1)}="{dxf[int(m.group(2))]}"', text)
+
+
+def _tables(package: Package) -> tuple[set[int], set[str]]:
+    ids, names = set(), set()
+    for part, data in package.parts.items():
+        if part.endswith(".xml") and "/tables/" in part:
+            found = re.search(rb"<table\b[^>]*>", data)
+            if found:
+                a = attributes(found.group(0).decode("utf-8"))
+                ids.add(int(a.get("id", 0)))
+                names.update(a.get(k, "").casefold() for k in ("name", "displayName"))
+    return ids, names
+
+
+def _drop_related(package: Package, part: str) -> set[str]:
+    """Remove ``part``'s relationships and the parts only it uses (tables, drawings, their charts);
+    return the names removed (their content types go at the end, if no new part took the name)."""
+    removed = set()
+    for rel in package.relationships(part):
+        if rel.external or rel.target not in package.parts:
+            continue
+        if _used_elsewhere(package, rel.target, part):
+            continue
+        removed |= _drop_related(package, rel.target)
+        package.remove(rel.target)
+        removed.add(rel.target)
+    package.remove(rels_name(part))
+    return removed
+
+
+def _used_elsewhere(package: Package, target: str, besides: str) -> bool:
+    for name in package.parts:
+        if name.endswith(".rels") and name != rels_name(besides):
+            source = _source_of(name)
+            if any(r.target == target for r in package.relationships(source)):
+                return True
+    return False
+
+
+def _source_of(rels: str) -> str:
+    folder, name = posixpath.split(rels)
+    return posixpath.join(posixpath.dirname(folder), name[: -len(".rels")])
+
+
+def _copy_related(ours: Package, source: str, client: Package, target: str, slug: str,
+                  transform: Callable[[Relationship, str], str]) -> None:
+    """Copy the parts ``source`` uses in our package into the client's under acsxl names, with the
+    relationships of ``target`` pointing at them."""
+    tags = []
+    for rel in ours.relationships(source):
+        if rel.external:
+            tags.append(rel.tag)
+            continue
+        folder, name = posixpath.split(rel.target)
+        new = _free(client, posixpath.join(folder, f"{slug}_{name}"))
+        client.put(new, transform(rel, ours.text(rel.target)))
+        client.set_content_type(new, ours.content_type(rel.target) or "application/xml")
+        _copy_related(ours, rel.target, client, new, slug, transform)
+        tags.append(_relationship_tag(rel, relative(target, new)))
+    if tags:
+        client.put(rels_name(target), '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                   f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{"".join(tags)}</Relationships>')
+
+
+def _relationship_tag(rel: Relationship, target: str) -> str:
+    return f"<Relationship Id={quoteattr(rel.id)} Type={quoteattr(rel.type)} Target={quoteattr(target)}/>"
+
+
+def _drop_from_calc_chain(text: str, sheet_ids: set[str]) -> str:
+    """The calculation chain lists formula cells by sheet id; entries of a replaced sheet would point at
+    cells that may no longer hold formulas (Excel then reports the file as damaged). ``i`` carries over
+    from the previous entry when omitted (18.6.1)."""
+    current, kept, dropped = None, [], False
+    for tag in re.findall(r"<c\b[^>]*/>", text):
+        a = attributes(tag)
+        current = a.get("i", current)
+        if current in sheet_ids:
+            dropped = True
+            continue
+        kept.append(tag if "i" in a else tag.replace("<c ", f'<c i="{current}" ', 1))
+    if not dropped:
+        return text
+    if not kept:
+        return ""
+    return text[: text.find("<c ")] + "".join(kept) + "</calcChain>"

@@ -1,0 +1,145 @@
+"""A workbook file as an Open Packaging (zip) package: parts by name, their relationships and content
+types. Edits are string-level and local, so every part nobody edits keeps its exact bytes."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+CONTENT_TYPES = "[Content_Types].xml"
+_RELATIONSHIP = re.compile(r"<Relationship\b[^>]*?/>")
+_ATTRIBUTE = re.compile(r'([\w:]+)="([^"]*)"')
+
+
+class PackageError(Exception):
+    """The file is not a workbook package we can edit safely; the message says why."""
+
+
+def attributes(tag: str) -> dict[str, str]:
+    return dict(_ATTRIBUTE.findall(tag))
+
+
+@dataclass(frozen=True)
+class Relationship:
+    id: str
+    type: str
+    target: str  # absolute part name without the leading '/', or the raw target when external
+    external: bool
+    tag: str  # the element exactly as written in the file
+
+    @property
+    def kind(self) -> str:
+        return self.type.rsplit("/", 1)[-1]
+
+
+def rels_name(part: str) -> str:
+    """The relationships part of ``part``: xl/workbook.xml -> xl/_rels/workbook.xml.rels ('' is the package)."""
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", f"{name}.rels")
+
+
+def relative(source: str, target: str) -> str:
+    """The Target to write in ``source``'s relationships for the part ``target``."""
+    return posixpath.relpath(target, posixpath.dirname(source) or ".")
+
+
+@dataclass
+class Package:
+    """The parts of a zip package, in file order, with each part's zip entry (dates, compression)."""
+
+    parts: dict[str, bytes]
+    entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, source: Path | bytes) -> Package:
+        import io
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
+                infos = archive.infolist()
+                parts = {info.filename: archive.read(info) for info in infos if not info.is_dir()}
+                entries = {info.filename: info for info in infos if not info.is_dir()}
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError) as err:
+            raise PackageError(f"not a valid workbook package ({err})") from None
+        if CONTENT_TYPES not in parts:
+            raise PackageError("not a workbook package (no [Content_Types].xml)")
+        return cls(parts, entries)
+
+    def write(self, path: Path) -> None:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in self.parts.items():
+                entry = self.entries.get(name)
+                if entry is None:
+                    entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                    entry.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(entry, data)
+
+    def text(self, name: str) -> str:
+        return self.parts[name].decode("utf-8")
+
+    def put(self, name: str, text: str | bytes) -> None:
+        self.parts[name] = text.encode("utf-8") if isinstance(text, str) else text
+
+    def remove(self, name: str) -> None:
+        self.parts.pop(name, None)
+        self.entries.pop(name, None)
+
+    # Relationships
+    def relationships(self, source: str) -> list[Relationship]:
+        name = rels_name(source)
+        if name not in self.parts:
+            return []
+        found = []
+        for tag in _RELATIONSHIP.findall(self.text(name)):
+            a = attributes(tag)
+            external = a.get("TargetMode") == "External"
+            target = a.get("Target", "")
+            if not external:
+                target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
+                    posixpath.join(posixpath.dirname(source), target))
+            found.append(Relationship(a.get("Id", ""), a.get("Type", ""), target, external, tag))
+        return found
+
+    def main_part(self) -> str:
+        for rel in self.relationships(""):
+            if rel.kind == "officeDocument":
+                return rel.target
+        raise PackageError("no workbook part in the package")
+
+    def add_relationship(self, source: str, rel_id: str, rel_type: str, target: str) -> None:
+        name = rels_name(source)
+        tag = f"<Relationship Id={quoteattr(rel_id)} Type={quoteattr(rel_type)} Target={quoteattr(relative(source, target))}/>"
+        self.put(name, insert_before(self.text(name), "</Relationships>", tag))
+
+    def remove_relationship(self, source: str, rel: Relationship) -> None:
+        name = rels_name(source)
+        self.put(name, self.text(name).replace(rel.tag, "", 1))
+
+    # Content types
+    def content_type(self, part: str) -> str | None:
+        types = self.text(CONTENT_TYPES)
+        match = re.search(rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', types, re.IGNORECASE)
+        return attributes(match.group(0)).get("ContentType") if match else None
+
+    def set_content_type(self, part: str, content_type: str) -> None:
+        if self.content_type(part) == content_type:
+            return
+        self.drop_content_type(part)
+        tag = f"<Override PartName={quoteattr('/' + part)} ContentType={quoteattr(content_type)}/>"
+        self.put(CONTENT_TYPES, insert_before(self.text(CONTENT_TYPES), "</Types>", tag))
+
+    def drop_content_type(self, part: str) -> None:
+        types = self.text(CONTENT_TYPES)
+        self.put(CONTENT_TYPES, re.sub(rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', "", types,
+                                       flags=re.IGNORECASE))
+
+
+def insert_before(text: str, closing: str, addition: str) -> str:
+    at = text.rfind(closing)
+    if at < 0:
+        raise PackageError(f"unexpected XML: no {closing}")
+    return text[:at] + addition + text[at:]

@@ -1,0 +1,100 @@
+"""Refresh a client's workbook: its Portfolio, Summary and Issues sheets rebuilt inside it, safely.
+
+Never touched: a workbook open in a spreadsheet application, a file changed since its cases were read.
+Left as they are, with the portfolio written beside them (``beside_path``): CSV files, a workbook with its
+own sheet named like ours, or a layout acsxl does not edit. The write is atomic and verified, with the
+previous file kept as a backup until the new one reads back."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import fastexcel
+import polars as pl
+
+from acsxl.io.inplace import Refused, merge_portfolio
+from acsxl.io.package import Package, PackageError
+from acsxl.io.portfolio import RunInfo, write_portfolio
+from acsxl.io.reader import BESIDE_SUFFIX, WORKBOOK_SUFFIXES, excel_lock, file_stamp
+from acsxl.io.writer import atomic_write
+
+
+class NotRefreshed(Exception):
+    """The workbook was left as it was; the message says why, in one line."""
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    path: Path
+    rows: int
+    beside: Path | None = None  # set when the portfolio went beside the workbook instead
+    reason: str | None = None  # why it did
+
+
+def beside_path(path: Path) -> Path:
+    return path.with_name(path.stem + BESIDE_SUFFIX)
+
+
+def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: tuple[int, int] | None = None) -> Refreshed:
+    """Write ``frame`` (this workbook's triaged rows, ranked) as the Portfolio, Summary and Issues sheets
+    inside the workbook at ``path``. Raises NotRefreshed when the workbook must be left alone."""
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        return _beside(path, frame, run, "a CSV file cannot hold sheets")
+    _check_free(path, read_stamp)
+    try:
+        client = Package.read(path.read_bytes())
+    except OSError as err:
+        raise NotRefreshed(f"{path}: cannot be read ({err.strerror or err}); not refreshed") from None
+    except PackageError as err:
+        raise NotRefreshed(f"{path}: {err}; not refreshed") from None
+    run = RunInfo(run.as_of, run.sources, run.skipped, inside=path)
+    ours = io.BytesIO()
+    write_portfolio(frame, ours, run)
+    try:
+        merged = merge_portfolio(client, Package.read(ours.getvalue()))
+    except Refused as err:
+        return _beside(path, frame, run, str(err))
+
+    def verify(candidate: Path) -> None:
+        verify_workbook(candidate, frame.height)
+
+    def write(target: Path) -> None:
+        _check_free(path, read_stamp)  # last look before the rename: opened or saved meanwhile?
+        merged.write(target)
+
+    try:
+        atomic_write(path, write, verify)
+    except (OSError, VerifyFailed) as err:
+        raise NotRefreshed(f"{path}: not refreshed ({err}); the workbook is as it was") from None
+    return Refreshed(path, frame.height)
+
+
+def _beside(path: Path, frame: pl.DataFrame, run: RunInfo, reason: str) -> Refreshed:
+    beside = beside_path(path)
+    atomic_write(beside, lambda p: write_portfolio(frame, p, RunInfo(run.as_of, run.sources, run.skipped)))
+    return Refreshed(path, frame.height, beside, f"{path}: not changed: {reason}; its portfolio is in {beside.name}")
+
+
+class VerifyFailed(Exception):
+    pass
+
+
+def verify_workbook(path: Path, rows: int) -> None:
+    """The file is a sound package and its Portfolio sheet reads back with ``rows`` rows."""
+    try:
+        Package.read(path.read_bytes())  # reads every part: bad CRCs and truncation fail here
+        height = fastexcel.read_excel(str(path)).load_sheet("Portfolio").height
+    except Exception as err:  # whatever the reader says, the file is not good
+        raise VerifyFailed(f"the written file does not read back: {err}") from None
+    if rows and height != rows:
+        raise VerifyFailed(f"the written Portfolio sheet has {height} rows, expected {rows}")
+
+
+def _check_free(path: Path, read_stamp: tuple[int, int] | None) -> None:
+    lock = excel_lock(path)
+    if lock is not None:
+        raise NotRefreshed(f"{path}: open in a spreadsheet application (lock file {lock.name}); not refreshed")
+    if read_stamp is not None and file_stamp(path) != read_stamp:
+        raise NotRefreshed(f"{path}: changed since its cases were read; not refreshed (run again)")

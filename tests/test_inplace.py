@@ -1,0 +1,226 @@
+"""Writing the portfolio into a client's own workbook: only acsxl's parts change, every other part keeps
+its bytes through repeated refreshes; locked, changed and foreign-sheet workbooks are left alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+from client_workbook import make_client_workbook
+
+from acsxl.cli import main
+from acsxl.engine import triage
+from acsxl.io.inplace import _drop_from_calc_chain, is_ours
+from acsxl.io.package import Package
+from acsxl.io.portfolio import RunInfo, SourceFile
+from acsxl.io.reader import read_cases
+from acsxl.io.refresh import NotRefreshed, refresh_workbook
+from acsxl.io.stylesheet import _items, merge_styles
+from acsxl.io.writer import backup_path
+
+# Shared parts acsxl edits by adding its own entries; everything else it did not create must be byte-identical.
+REGISTERS = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
+
+
+def ours(part: str) -> bool:
+    return "acsxl_" in part.rsplit("/", 1)[-1]
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Path:
+    return make_client_workbook(tmp_path / "Client Holdings.xlsm")
+
+
+def refresh(path: Path, as_of: str, *extra: str) -> int:
+    return main(["refresh", str(path), "--as-of", as_of, "-q", *extra])
+
+
+def assert_preserved(original: Package, now: Package) -> None:
+    assert set(original.parts) <= set(now.parts), "a part of the client's file disappeared"
+    for name, data in original.parts.items():
+        if name not in REGISTERS:
+            assert now.parts[name] == data, f"{name} changed"
+    assert all(ours(name) for name in set(now.parts) - set(original.parts))
+    # The registers: removing exactly our entries gives back the original bytes.
+    book = now.text("xl/workbook.xml")
+    assert re.sub(r'<sheet name="(Portfolio|Summary|Issues)" sheetId="\d+" r:id="rIdAcsxl\w+"/>', "", book) == original.text("xl/workbook.xml")
+    rels = now.text("xl/_rels/workbook.xml.rels")
+    assert re.sub(r'<Relationship Id="rIdAcsxl\w+"[^>]*/>', "", rels) == original.text("xl/_rels/workbook.xml.rels")
+    types = now.text("[Content_Types].xml")
+    assert re.sub(r'<Override PartName="/xl/[^"]*acsxl_[^"]*"[^>]*/>', "", types) == original.text("[Content_Types].xml")
+    # The file's own styles keep their positions: every original entry is where it was.
+    for collection in ("numFmts", "fonts", "fills", "borders", "cellXfs", "dxfs"):
+        before, after = _items(original.text("xl/styles.xml"), collection), _items(now.text("xl/styles.xml"), collection)
+        assert after[: len(before)] == before, collection
+
+
+def test_refresh_twice_keeps_every_other_part_byte_for_byte(client: Path) -> None:
+    original = Package.read(client.read_bytes())
+    assert refresh(client, "2026-11-23") == 0
+    first = Package.read(client.read_bytes())
+    assert_preserved(original, first)
+    assert refresh(client, "2026-12-01") == 0
+    second = Package.read(client.read_bytes())
+    assert_preserved(original, second)
+    # The second refresh reuses the first one's entries and styles: only our sheets' contents differ.
+    changed = {name for name in second.parts if first.parts.get(name) != second.parts[name]}
+    assert changed and all(ours(name) for name in changed)
+    assert set(first.parts) == set(second.parts)
+    assert not backup_path(client).exists()
+    assert not list(client.parent.glob(".*.tmp"))
+
+
+def test_refreshed_workbook_reads_as_a_portfolio(client: Path) -> None:
+    assert refresh(client, "2026-11-23") == 0
+    book = openpyxl.load_workbook(client, keep_vba=True)
+    assert book.sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert set(book.defined_names) >= {"FeeRate"}
+    portfolio = book["Portfolio"]
+    headers = [c.value for c in portfolio[1]]
+    assert headers[:3] == ["Rank", "Priority", "Client"]
+    assert portfolio.max_row == 31 and portfolio.freeze_panes == "D2"
+    assert [portfolio.cell(r, 1).value for r in range(2, 32)] == list(range(1, 31))
+    assert "PortfolioTable" in portfolio.tables
+    days = headers.index("Days left") + 1
+    assert str(portfolio.cell(2, days).value).startswith("=IF(")
+    source = headers.index("Source") + 1
+    link = portfolio.cell(2, source).hyperlink
+    assert link is not None and link.location.startswith("'Cases'!A") and not link.target  # a link inside the workbook
+    assert book["Summary"]._charts
+    # The portfolio holds the same answers as a plain triage of the same cases.
+    expected = triage(read_cases(client).frame, date(2026, 11, 23))
+    shown = pl.read_excel(client, sheet_name="Portfolio")
+    assert shown.get_column("Client").to_list() == expected.get_column("client_id").to_list()
+
+
+def test_a_sheet_the_client_named_summary_is_never_replaced(tmp_path: Path) -> None:
+    path = make_client_workbook(tmp_path / "Own Summary.xlsm", own_summary=True)
+    before = path.read_bytes()
+    assert refresh(path, "2026-11-23") == 0
+    assert path.read_bytes() == before
+    beside = tmp_path / "Own Summary.acsxl-portfolio.xlsx"
+    assert openpyxl.load_workbook(beside).sheetnames == ["Portfolio", "Summary", "Issues"]
+    # ... and the next folder run does not take that portfolio for a case list.
+    assert main(["triage", str(tmp_path), "--as-of", "2026-11-23", "--out", str(tmp_path / "firm.csv"), "-q"]) == 0
+    assert pl.read_csv(tmp_path / "firm.csv").height == 30
+
+
+def test_open_workbook_is_skipped_and_reported(client: Path, capsys) -> None:
+    before = client.read_bytes()
+    lock = client.with_name("~$" + client.name)
+    lock.write_bytes(b"someone")
+    assert refresh(client, "2026-11-23") == 2  # nothing could be read
+    assert "open in Excel" in capsys.readouterr().err
+    assert client.read_bytes() == before
+
+
+def test_workbook_opened_or_saved_during_the_run_is_not_touched(client: Path) -> None:
+    cases = read_cases(client)
+    frame = triage(cases.frame, date(2026, 11, 23))
+    run = RunInfo(date(2026, 11, 23), [SourceFile(cases.label, client, cases.sheet)])
+    before = client.read_bytes()
+    client.with_name(".~lock." + client.name + "#").write_text("LibreOffice")
+    with pytest.raises(NotRefreshed, match="open in a spreadsheet application"):
+        refresh_workbook(client, frame, run, cases.stamp)
+    client.with_name(".~lock." + client.name + "#").unlink()
+    later = cases.stamp[0] + 5_000_000_000  # saved again meanwhile: a newer modification time
+    os.utime(client, ns=(later, later))
+    with pytest.raises(NotRefreshed, match="changed since its cases were read"):
+        refresh_workbook(client, frame, run, cases.stamp)
+    assert client.read_bytes() == before
+
+
+def test_failed_verification_puts_the_previous_file_back(client: Path, monkeypatch) -> None:
+    import acsxl.io.refresh as refresh_module
+
+    before = client.read_bytes()
+    calls = []
+
+    def flaky(path: Path, rows: int) -> None:
+        calls.append(path)
+        if len(calls) == 2:  # the temporary file passed; the renamed one "does not read back"
+            raise refresh_module.VerifyFailed("simulated")
+
+    monkeypatch.setattr(refresh_module, "verify_workbook", flaky)
+    cases = read_cases(client)
+    with pytest.raises(NotRefreshed, match="the workbook is as it was"):
+        refresh_workbook(client, triage(cases.frame, date(2026, 11, 23)),
+                         RunInfo(date(2026, 11, 23), [SourceFile(cases.label, client, cases.sheet)]), cases.stamp)
+    assert client.read_bytes() == before
+    assert not backup_path(client).exists()
+
+
+def test_a_portfolio_excel_resaved_under_other_part_names_is_still_recognised(client: Path) -> None:
+    assert refresh(client, "2026-11-23") == 0
+    package = Package.read(client.read_bytes())
+    # What Excel does on save: renumber parts (sheet3.xml...). Our mark is in the sheet's page header.
+    renames = {"xl/worksheets/acsxl_portfolio.xml": "xl/worksheets/sheet3.xml",
+               "xl/worksheets/_rels/acsxl_portfolio.xml.rels": "xl/worksheets/_rels/sheet3.xml.rels",
+               "xl/tables/acsxl_portfolio_table1.xml": "xl/tables/table9.xml"}
+    parts = {}
+    for name, data in package.parts.items():
+        text = data
+        if name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml", "xl/worksheets/_rels/acsxl_portfolio.xml.rels"):
+            text = (data.decode().replace("acsxl_portfolio_table1.xml", "table9.xml")
+                    .replace("acsxl_portfolio.xml", "sheet3.xml").encode())
+        parts[renames.get(name, name)] = text
+    resaved = Package(parts)
+    resaved.write(client)
+    assert is_ours(resaved.text("xl/worksheets/sheet3.xml"))
+    assert refresh(client, "2026-12-01") == 0
+    after = Package.read(client.read_bytes())
+    assert "xl/worksheets/sheet3.xml" in after.parts and "xl/worksheets/acsxl_portfolio.xml" not in after.parts
+    assert "xl/tables/table9.xml" not in after.parts  # the old table went with its sheet
+    assert openpyxl.load_workbook(client, keep_vba=True).sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert "as of 2026-12-01" in after.text("xl/worksheets/sheet3.xml")
+
+
+def test_triage_in_place_over_a_folder_refreshes_each_workbook_with_its_own_rows(tmp_path: Path) -> None:
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    a = make_client_workbook(folder / "a.xlsm", rows=12)
+    b = make_client_workbook(folder / "b.xlsm", rows=20)
+    (folder / "c.csv").write_text("client_id,form,tax_period,balance,last_notice,notice_date\nC1,1040,2023,5000,CP14,2026-11-02\n")
+    out, log = tmp_path / "firm.xlsx", tmp_path / "run.json"
+    assert main(["triage", str(folder), "--in-place", "--out", str(out), "--as-of", "2026-11-23", "--json-log", str(log), "-q"]) == 0
+    assert pl.read_excel(a, sheet_name="Portfolio").height == 12
+    assert pl.read_excel(b, sheet_name="Portfolio").height == 20
+    assert pl.read_excel(out, sheet_name="Portfolio").height == 33
+    summary = json.loads(log.read_text())
+    assert {d["path"].rsplit("/", 1)[-1]: d["status"] for d in summary["in_place"]} == {"a.xlsm": "refreshed", "b.xlsm": "refreshed", "c.csv": "beside"}
+    assert (folder / "c.acsxl-portfolio.xlsx").exists()
+
+
+def test_calc_chain_loses_only_the_replaced_sheets_entries() -> None:
+    chain = '<?xml version="1.0"?><calcChain xmlns="x"><c r="B1" i="1"/><c r="B2"/><c r="Q2" i="3"/><c r="Q3"/><c r="C1" i="2"/></calcChain>'
+    assert _drop_from_calc_chain(chain, {"3"}) == '<?xml version="1.0"?><calcChain xmlns="x"><c r="B1" i="1"/><c i="1" r="B2"/><c r="C1" i="2"/></calcChain>'
+    assert _drop_from_calc_chain(chain, {"9"}) == chain
+    assert _drop_from_calc_chain('<calcChain><c r="A1" i="3"/></calcChain>', {"3"}) == ""
+
+
+def test_styles_merge_appends_only_and_is_idempotent() -> None:
+    client = ('<styleSheet xmlns="x"><fonts count="1"><font><sz val="10"/><name val="Arial"/></font></fonts>'
+              '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+              '<borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0"/></cellStyleXfs>'
+              '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+              '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles><dxfs count="0"/></styleSheet>')
+    ours = ('<styleSheet><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts>'
+            '<fonts count="2"><font><sz val="11"/></font><font><b/><sz val="11"/></font></fonts>'
+            '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>'
+            '<borders count="1"><border/></borders>'
+            '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+            '<xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+            '<dxfs count="1"><dxf><font><b/></font></dxf></dxfs></styleSheet>')
+    merged = merge_styles(client, ours)
+    assert merged.xf == {0: 1, 1: 2} and merged.dxf == {0: 0}
+    assert '<numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/></numFmts><fonts' in merged.styles
+    assert '<xf numFmtId="164" fontId="2" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>' in merged.styles
+    assert '<dxfs count="1"><dxf><font><b/></font></dxf></dxfs>' in merged.styles
+    again = merge_styles(merged.styles, ours)
+    assert again.styles == merged.styles and again.xf == merged.xf
