@@ -15,12 +15,11 @@ import re
 from collections.abc import Callable
 from xml.sax.saxutils import quoteattr
 
-from acsxl.io.package import Package, PackageError, Relationship, attributes, insert_before, relative, rels_name
+from acsxl.io.package import RELATIONSHIPS_NS, Package, PackageError, Relationship, attributes, insert_before, relative, rels_name, rid_attribute
 from acsxl.io.stylesheet import merge_styles
 
 OWNED_SHEETS = ("Portfolio", "Summary", "Issues")
 _MARK = re.compile(r"<oddHeader>[^<]*\bacsxl\b")
-_RELS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CELL = re.compile(r"<c\b([^>]*?)(/>|>(.*?)</c>)", re.S)
 
@@ -37,9 +36,9 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
     """``client`` with our sheets (taken from the workbook acsxl wrote, ``ours``) added or replaced."""
     book = client.main_part()
     book_xml = client.text(book)
-    if _rid_attribute(book_xml) is None or "<sheets>" not in book_xml:
+    if rid_attribute(book_xml) is None or "<sheets>" not in book_xml:
         raise Refused("its workbook part uses a layout acsxl does not edit")
-    rid_attr = _rid_attribute(book_xml)
+    rid_attr = rid_attribute(book_xml)
     book_rels = {rel.id: rel for rel in client.relationships(book)}
     sheets = [attributes(tag) for tag in re.findall(r"<sheet\b[^>]*/>", book_xml)]
     by_name = {s.get("name", "").casefold(): s for s in sheets}
@@ -77,16 +76,15 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
     next_table = max(table_ids, default=0) + 1
     next_sheet_id = max((int(s.get("sheetId", 0)) for s in sheets), default=0) + 1
     folder = posixpath.dirname(book)
-    our_rid = _rid_attribute(ours.text(our_book))
-    our_sheets = {attributes(t)["name"]: attributes(t)[our_rid] for t in re.findall(r"<sheet\b[^>]*/>", ours.text(our_book))}
+    our_sheets = ours.sheet_parts()
     for name in OWNED_SHEETS:
-        source = our_rels[our_sheets[name]].target
+        source = our_sheets[name]
         slug = f"acsxl_{name.lower()}"
         target = targets.get(name)
         if target is None:
             target = _free(client, posixpath.join(folder, "worksheets", f"{slug}.xml"))
             rel_id = _free_id({*book_rels, *(r.id for r in client.relationships(book))}, f"rIdAcsxl{name}")
-            client.add_relationship(book, rel_id, f"{_RELS_NS}/worksheet", target)
+            client.add_relationship(book, rel_id, f"{RELATIONSHIPS_NS}/worksheet", target)
             tag = f"<sheet name={quoteattr(name)} sheetId=\"{next_sheet_id}\" {rid_attr}={quoteattr(rel_id)}/>"
             book_xml = insert_before(book_xml, "</sheets>", tag)
             next_sheet_id += 1
@@ -120,12 +118,6 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
             client.drop_content_type(calc.target)
             client.remove_relationship(book, calc)
     return client
-
-
-def _rid_attribute(book_xml: str) -> str | None:
-    """The relationship-id attribute as this file spells it (usually r:id)."""
-    found = re.search(rf'xmlns:(\w+)="{re.escape(_RELS_NS)}"', book_xml)
-    return f"{found.group(1)}:id" if found else None
 
 
 def _free(package: Package, part: str) -> str:

@@ -8,9 +8,11 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import quoteattr
 
 CONTENT_TYPES = "[Content_Types].xml"
+RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _RELATIONSHIP = re.compile(r"<Relationship\b[^>]*?/>")
 _ATTRIBUTE = re.compile(r'([\w:]+)="([^"]*)"')
 
@@ -69,7 +71,7 @@ class Package:
             raise PackageError("not a workbook package (no [Content_Types].xml)")
         return cls(parts, entries)
 
-    def write(self, path: Path) -> None:
+    def write(self, path: Path | BinaryIO) -> None:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for name, data in self.parts.items():
                 entry = self.entries.get(name)
@@ -110,6 +112,15 @@ class Package:
                 return rel.target
         raise PackageError("no workbook part in the package")
 
+    def sheet_parts(self) -> dict[str, str]:
+        """Sheet name -> its part, in workbook order."""
+        book = self.main_part()
+        book_xml = self.text(book)
+        rid = rid_attribute(book_xml)
+        rels = {rel.id: rel.target for rel in self.relationships(book)}
+        tags = [attributes(tag) for tag in re.findall(r"<sheet\b[^>]*/>", book_xml)]
+        return {a["name"]: rels[a[rid]] for a in tags if rid and a.get(rid) in rels}
+
     def add_relationship(self, source: str, rel_id: str, rel_type: str, target: str) -> None:
         name = rels_name(source)
         tag = f"<Relationship Id={quoteattr(rel_id)} Type={quoteattr(rel_type)} Target={quoteattr(relative(source, target))}/>"
@@ -136,6 +147,12 @@ class Package:
         types = self.text(CONTENT_TYPES)
         self.put(CONTENT_TYPES, re.sub(rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', "", types,
                                        flags=re.IGNORECASE))
+
+
+def rid_attribute(book_xml: str) -> str | None:
+    """The relationship-id attribute as this workbook part spells it (usually r:id)."""
+    found = re.search(rf'xmlns:(\w+)="{re.escape(RELATIONSHIPS_NS)}"', book_xml)
+    return f"{found.group(1)}:id" if found else None
 
 
 def insert_before(text: str, closing: str, addition: str) -> str:

@@ -1,12 +1,15 @@
 """The formatted portfolio workbook: Portfolio (the ranked rows as an Excel table), Summary (totals,
 top 10, clients at risk, a chart) and Issues (every row-level problem and every skipped file).
 
-Written with xlsxwriter through polars' ``write_excel`` for the bulk data; the few things polars does
-not do (live days-left formulas with cached values, hyperlinks to the source workbook, conditional
-colours on text, the chart) are added on the same worksheet objects."""
+xlsxwriter (through polars' ``write_excel``) writes the formatting, the tables, the conditional colours,
+the chart and the small sheets; the Portfolio rows, which can number a million, are generated
+column-wise with polars and streamed into the file (``acsxl.io.sheetdata``): live days-left formulas
+with cached values and hyperlinks to the source rows included."""
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,6 +21,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
+from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
+from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, write_with_rows
 from acsxl.rules.parameters import RULEBOOK
 
 # Human headers.
@@ -99,9 +104,14 @@ def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFra
 
 
 def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
-    """Write the portfolio workbook to ``path`` or a binary stream (the caller makes the write atomic)."""
-    target = str(path) if isinstance(path, Path) else path
-    workbook = xlsxwriter.Workbook(target, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
+    """Write the portfolio workbook to ``path`` or a binary stream (the caller makes the write atomic).
+
+    xlsxwriter writes the workbook with only the first data row of the Portfolio and Issues sheets (that
+    row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
+    the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata)."""
+    issues = issue_table(frame, run)
+    template = io.BytesIO()
+    workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
     workbook.set_properties({
         "title": "acsxl portfolio",
         "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
@@ -111,13 +121,42 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
     _portfolio_sheet(workbook, frame, run)
     _summary_sheet(workbook, frame, run)
-    _issues_sheet(workbook, issue_rows(frame, run.sources), run)
+    _issues_sheet(workbook, issues, run)
     workbook.close()
+
+    package = Package.read(template.getvalue())
+    sheets = package.sheet_parts()
+    fills, replaced = {}, {}
+    if frame.height:
+        letters = [xl_col_to_name(i) for i in range(frame.width)]
+        formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
+        part = sheets["Portfolio"]
+        fills[part] = _fill(package, part, frame, formula, _row_heights(frame), replaced)
+        links, link_rels = _links(frame, letters[frame.columns.index("source")], run)
+        rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part)))
+        replaced[rels_name(part)] = rels.replace("</Relationships>", link_rels + "</Relationships>")
+        replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", links, package.text(part), count=1, flags=re.S)
+    if issues.height:
+        fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
+    write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+
+
+def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], heights: pl.Series | None,
+          replaced: dict[str, str]) -> Fill:
+    """The rows of a sheet xlsxwriter wrote with its first data row: each column keeps that row's cell
+    format, and the sheet's table is stretched over all the rows."""
+    styles = dict(re.findall(r'<c r="([A-Z]+)2" s="(\d+)"', package.text(part)))
+    cells = [Cell(c, int(styles.get(xl_col_to_name(i), 0)), formulas.get(c)) for i, c in enumerate(frame.columns)]
+    for rel in package.relationships(part):
+        if rel.kind == "table":
+            replaced[rel.target] = re.sub(r'\bref="A1:([A-Z]+)2"', rf'ref="A1:\g<1>{frame.height + 1}"', package.text(rel.target))
+    return Fill(frame, cells, heights)
 
 
 def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
+    """The sheet with its first data row: the template the streamed rows follow."""
     sheet = workbook.add_worksheet("Portfolio")
-    shown = frame.rename({c: HEADERS.get(c, c) for c in frame.columns})
+    shown = frame.head(1).rename({c: HEADERS.get(c, c) for c in frame.columns})
     col = {c: i for i, c in enumerate(frame.columns)}
     last = frame.height  # last data row (0-based; row 0 is the header)
     wrap = {"text_wrap": True, "valign": "top"}
@@ -143,30 +182,20 @@ def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: Ru
     sheet.fit_to_pages(1, 0)
     if last == 0:
         return
-    _row_heights(sheet, frame)
-    _live_days_left(workbook, sheet, frame, col)
     _highlights(workbook, sheet, frame, col, last)
-    _source_links(workbook, sheet, frame, col, run)
+    _template_link(workbook, sheet, col)
 
 
-def _row_heights(sheet, frame: pl.DataFrame) -> None:
+def days_left_formula(deadline: str) -> str:
+    """Days left = next deadline - TODAY(): live, so a workbook opened days later still shows the truth."""
+    return f'IF({deadline}{{row}}="","",{deadline}{{row}}-TODAY())'
+
+
+def _row_heights(frame: pl.DataFrame) -> pl.Series:
     """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library)."""
     wrapped = [c for c in ("next_action", "cause_reason", "issues") if c in frame.columns]
-    lines = frame.select(pl.max_horizontal(
-        (pl.col(c).fill_null("").str.len_chars() / (WIDTHS[c] - 2)).ceil() for c in wrapped).clip(1, 6).cast(pl.Int64))
-    for i, n in enumerate(lines.to_series().to_list(), start=1):
-        if n > 1:
-            sheet.set_row(i, 15 * n)
-
-
-def _live_days_left(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int]) -> None:
-    """Days left = next deadline - TODAY(), a live formula written with its value as of the run."""
-    deadline = xl_col_to_name(col["next_deadline"])
-    number = workbook.add_format({"num_format": "0"})
-    where = col["days_left"]
-    for i, days in enumerate(frame.get_column("days_left").to_list(), start=1):
-        cell = f"{deadline}{i + 1}"
-        sheet.write_formula(i, where, f'=IF({cell}="","",{cell}-TODAY())', number, "" if days is None else days)
+    return frame.select(pl.max_horizontal(
+        (pl.col(c).fill_null("").str.len_chars() / (WIDTHS[c] - 2)).ceil() for c in wrapped).clip(1, 6).cast(pl.Int64) * 15).to_series()
 
 
 def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int], last: int) -> None:
@@ -188,27 +217,37 @@ def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: 
             sheet.conditional_format(1, c, last, c, {**rule, "format": alert})
 
 
-def _source_links(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int], run: RunInfo) -> None:
-    """The source cell links to the row in the workbook it came from (inside this one when written into it)."""
-    by_prefix = {s.prefix: s for s in run.sources}
+def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int]) -> None:
+    """Give the source column the link look (the links themselves are written with the rows)."""
+    sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
+
+
+def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
+    """The source cells' hyperlinks (the sheet's <hyperlinks>) and the relationships of the external ones:
+    each goes to its row in the workbook it came from, inside this workbook when written into it."""
     inside = run.inside.resolve() if run.inside else None
-    if not by_prefix:
-        return
-    link = workbook.add_format({"font_color": "#0563C1", "underline": 1})
-    where = col["source"]
-    parts = frame.head(MAX_LINKS).select(
-        "source",
-        *source_parts(),
+    sources = pl.DataFrame(
+        {"prefix": [s.prefix for s in run.sources],
+         "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in run.sources],
+         "sheet": [s.sheet for s in run.sources]},
+        schema={"prefix": pl.String, "uri": pl.String, "sheet": pl.String})
+    rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), "source", *source_parts())
+            .join(sources, on="prefix", how="inner", maintain_order="left")
+            .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
+    if rows.height == 0:
+        return "", ""
+    location = pl.concat_str([pl.lit(' location="'), escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True)
+                                                                         + pl.lit("'!A") + pl.col("row").cast(pl.String)), pl.lit('"')])
+    rel_id = pl.concat_str([pl.lit("rIdL"), pl.col("at")])
+    xml = rows.select(
+        pl.concat_str([pl.lit(f'<hyperlink ref="{column}'), pl.col("at"), pl.lit('"'),
+                       pl.when(pl.col("uri").is_not_null()).then(pl.concat_str([pl.lit(' r:id="'), rel_id, pl.lit('"')])).otherwise(pl.lit("")),
+                       location.fill_null(""), pl.lit(' display="'), escaped_attribute(pl.col("source")), pl.lit('"/>')]).str.join("").alias("links"),
+        pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
+                       escaped_attribute(pl.col("uri")), pl.lit('" TargetMode="External"/>')]).str.join("").alias("rels"),
     )
-    for i, (text, prefix, row) in enumerate(parts.iter_rows(), start=1):
-        source = by_prefix.get(prefix)
-        if source is None or row is None:
-            continue
-        if source.path.resolve() == inside and source.sheet:
-            target = f"internal:'{source.sheet}'!A{row}"
-        else:
-            target = f"external:{source.path.resolve()}" + (f"#'{source.sheet}'!A{row}" if source.sheet else "")
-        sheet.write_url(i, where, target, link, string=text)
+    links, rels = xml.row(0)
+    return f"<hyperlinks>{links}</hyperlinks>", rels or ""
 
 
 def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
@@ -285,18 +324,24 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
         sheet.insert_chart(3, 5, chart, {"x_scale": 1.3, "y_scale": 1.1})
 
 
-def _issues_sheet(workbook: xlsxwriter.Workbook, issues: pl.DataFrame, run: RunInfo) -> None:
-    sheet = workbook.add_worksheet("Issues")
-    sheet.set_header(page_header("issues", run))
+def issue_table(frame: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
+    """The Issues sheet's rows: files skipped or not refreshed first, then every row-level problem."""
+    issues = issue_rows(frame, run.sources)
     files = pl.DataFrame(
         {"workbook": [p for p, _ in (*run.skipped, *run.not_refreshed)], "message": [r for _, r in (*run.skipped, *run.not_refreshed)],
          "column": ["(file skipped)"] * len(run.skipped) + ["(not refreshed)"] * len(run.not_refreshed)},
         schema={"workbook": pl.String, "message": pl.String, "column": pl.String})
-    rows = pl.concat([files, issues], how="diagonal_relaxed")
+    return pl.concat([files, issues], how="diagonal_relaxed").select(issues.columns)
+
+
+def _issues_sheet(workbook: xlsxwriter.Workbook, rows: pl.DataFrame, run: RunInfo) -> None:
+    """The sheet with its first row (the template the streamed rows follow)."""
+    sheet = workbook.add_worksheet("Issues")
+    sheet.set_header(page_header("issues", run))
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")
         return
-    rows.select(issues.columns).write_excel(
+    rows.head(1).write_excel(
         workbook, worksheet=sheet, table_style="Table Style Light 1", table_name="IssuesTable", freeze_panes=(1, 0),
         column_widths={name: _pixels(chars) for name, chars in
                        {"workbook": 40, "sheet": 12, "row": 8, "column": 16, "message": 60, "value found": 24, "client": 12,
