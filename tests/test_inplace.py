@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -195,6 +197,15 @@ def test_triage_in_place_over_a_folder_refreshes_each_workbook_with_its_own_rows
     summary = json.loads(log.read_text())
     assert {d["path"].rsplit("/", 1)[-1]: d["status"] for d in summary["in_place"]} == {"a.xlsm": "refreshed", "b.xlsm": "refreshed", "c.csv": "beside"}
     assert (folder / "c.acsxl-portfolio.xlsx").exists()
+
+
+def test_quiet_refresh_prints_nothing(tmp_path: Path) -> None:
+    """Mixed cell types in a column (a bad row among dates) are normal: no reader chatter on stderr."""
+    client = tmp_path / "cases.xlsx"
+    assert main(["sample", str(client), "--rows", "50", "--seed", "100"]) == 0  # has a text cell among numbers
+    run = subprocess.run([sys.executable, "-m", "acsxl.cli", "refresh", str(client), "--as-of", "2026-11-23", "-q"],
+                         capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stderr, run.stdout) == (0, "", "")
 
 
 def test_calc_chain_loses_only_the_replaced_sheets_entries() -> None:

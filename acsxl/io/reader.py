@@ -4,6 +4,7 @@ mapped to canonical names (aliases in ``acsxl.rules.schema``), values left as th
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,10 @@ import fastexcel
 import polars as pl
 
 from acsxl.rules.schema import HEADER_ALIASES, REQUIRED, header_key
+
+# fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
+# normal in case lists (a bad row among dates) and parsed value by value, so the warning is noise.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
 SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
