@@ -3,6 +3,7 @@ types. Edits are string-level and local, so every part nobody edits keeps its ex
 
 from __future__ import annotations
 
+import io
 import posixpath
 import re
 import zipfile
@@ -58,8 +59,6 @@ class Package:
 
     @classmethod
     def read(cls, source: Path | bytes) -> Package:
-        import io
-
         try:
             with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
                 infos = archive.infolist()
