@@ -36,9 +36,9 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
     """``client`` with our sheets (taken from the workbook acsxl wrote, ``ours``) added or replaced."""
     book = client.main_part()
     book_xml = client.text(book)
-    if rid_attribute(book_xml) is None or "<sheets>" not in book_xml:
-        raise Refused("its workbook part uses a layout acsxl does not edit")
     rid_attr = rid_attribute(book_xml)
+    if rid_attr is None or "<sheets>" not in book_xml:
+        raise Refused("its workbook part uses a layout acsxl does not edit")
     book_rels = {rel.id: rel for rel in client.relationships(book)}
     sheets = [attributes(tag) for tag in re.findall(r"<sheet\b[^>]*/>", book_xml)]
     by_name = {s.get("name", "").casefold(): s for s in sheets}
@@ -83,7 +83,7 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
         target = targets.get(name)
         if target is None:
             target = _free(client, posixpath.join(folder, "worksheets", f"{slug}.xml"))
-            rel_id = _free_id({*book_rels, *(r.id for r in client.relationships(book))}, f"rIdAcsxl{name}")
+            rel_id = _free_id({r.id for r in client.relationships(book)}, f"rIdAcsxl{name}")
             client.add_relationship(book, rel_id, f"{RELATIONSHIPS_NS}/worksheet", target)
             tag = f"<sheet name={quoteattr(name)} sheetId=\"{next_sheet_id}\" {rid_attr}={quoteattr(rel_id)}/>"
             book_xml = insert_before(book_xml, "</sheets>", tag)
