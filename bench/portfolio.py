@@ -24,9 +24,9 @@ import polars as pl
 
 from acsxl.engine import triage
 from acsxl.io.package import Package
-from acsxl.io.portfolio import HEADERS
 from acsxl.io.reader import read_cases
 from acsxl.io.sheetdata import Cell, Fill, write_with_rows
+from acsxl.rules.schema import HEADERS
 from acsxl.sample import sample_cases
 
 AS_OF = date(2026, 11, 23)

@@ -36,15 +36,19 @@ def _step_exprs(step: Step, p: Values) -> list[pl.Expr]:
     return exprs
 
 
-def _add_aggregates(df: pl.DataFrame, p: Values) -> pl.DataFrame:
-    """Each row's contributions, aggregated per client in one group-by and joined back."""
+def _add_aggregates(df: pl.DataFrame, p: Values, given: pl.DataFrame | None) -> pl.DataFrame:
+    """Each row's contributions, aggregated per client in one group-by and joined back; then the
+    caller's ``given`` values (row-aligned, null: computed) take their place."""
     contributions, aggregates = [], []
     for name, (how, rule) in AGGREGATES.items():
         contributions.append(VEC.lit(rule(VEC, COLUMNS, p)).alias(name))
         col = pl.col(name)
         aggregates.append({"sum": col.sum(), "any": col.any(), "n_unique": col.drop_nulls().n_unique()}[how].alias(name))
     per_client = df.select("client_key", *contributions).group_by("client_key").agg(aggregates)
-    return df.join(per_client, on="client_key", how="left", maintain_order="left")
+    df = df.join(per_client, on="client_key", how="left", maintain_order="left")
+    if given is None:
+        return df
+    return df.with_columns(pl.coalesce(given.get_column(name), pl.col(name)).alias(name) for name in given.columns)
 
 
 def _rank_key() -> pl.Expr:
@@ -57,11 +61,16 @@ def _rank_key() -> pl.Expr:
     return priority * 2**56 + days * 2**40 + (2**40 - 1 - cents)
 
 
-def triage(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) -> pl.DataFrame:
     """One output row per input row (``OUTPUT_COLUMNS`` then the caller's extra columns), in rank order.
 
     ``cases`` holds the canonical input columns (``acsxl.rules.schema.FIELDS``) in any dtype; a
-    ``source`` column, when present, names where each row came from."""
+    ``source`` column, when present, names where each row came from. ``given`` may hold client-level
+    aggregates per row (columns named as in ``acsxl.rules.triage.AGGREGATES``; a null is computed),
+    as ``acsxl.scalar.triage_case`` takes them for one case."""
+    unknown = set(given.columns if given is not None else ()) - set(AGGREGATES)
+    if unknown:
+        raise ValueError(f"not client aggregates: {', '.join(sorted(unknown))}")
     p = RULEBOOK.at(as_of)
     canonical = {f.name for f in FIELDS} | {"source"}
     extras = [c for c in cases.columns if c not in canonical]
@@ -81,7 +90,7 @@ def triage(cases: pl.DataFrame, as_of: date) -> pl.DataFrame:
     ).join(catalogue_frame(as_of), on="last_notice", how="left", maintain_order="left")
     for i, step in enumerate(STEPS):
         if i == AGGREGATE_AFTER_STEP:
-            df = _add_aggregates(df, p)
+            df = _add_aggregates(df, p, given)
         df = df.with_columns(df.lazy().select(_step_exprs(step, p)).collect(engine="in-memory").get_columns())
 
     joined = pl.concat_str(["parse_issues", pl.when(pl.col("rule_issues") != "").then("rule_issues")], separator="; ", ignore_nulls=True)

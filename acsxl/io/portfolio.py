@@ -24,16 +24,8 @@ from acsxl import __version__
 from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
 from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, write_with_rows
 from acsxl.rules.parameters import RULEBOOK
+from acsxl.rules.schema import HEADERS
 
-# Human headers.
-HEADERS = {
-    "rank": "Rank", "priority": "Priority", "client_id": "Client", "client_name": "Name", "taxpayer_type": "Type",
-    "form": "Form", "tax_period": "Period", "balance": "Balance", "client_total": "Client total", "cause": "Cause",
-    "cause_reason": "Why", "stage": "Stage", "last_notice": "Last notice", "notice_date": "Notice date",
-    "deadline_type": "Deadline", "next_deadline": "Next deadline", "days_left": "Days left", "payroll_risk": "Payroll risk",
-    "passport_risk": "Passport risk", "ro_risk": "RO risk", "csed": "CSED", "next_action": "Next action",
-    "issues": "Issues", "source": "Source", "notes": "Notes",
-}
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet: the top-ranked rows get them
 RED, AMBER = {"bg_color": "#F8CBAD", "font_color": "#9C0006"}, {"bg_color": "#FFE699", "font_color": "#7F6000"}
 ALERT = {"bg_color": "#F4B6C2", "font_color": "#7B0C24", "bold": True}

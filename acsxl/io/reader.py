@@ -5,12 +5,16 @@ mapped to canonical names (aliases in ``acsxl.rules.schema``), values left as th
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import fastexcel
 import polars as pl
 
+from acsxl.rules import values as v
 from acsxl.rules.schema import HEADER_ALIASES, REQUIRED, header_key
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
@@ -93,9 +97,54 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
         raw, sheet_name, first_row = _read_csv(path), None, 2
     else:
         raw, sheet_name, first_row = _read_workbook(path, sheet)
-    frame, warnings = _canonical(raw, path)
-    label = label or path.name
-    where = f"{label}, {sheet_name}, row " if sheet_name else f"{label}, row "
+    return _case_list(raw, path, sheet_name, first_row, label or path.name, stamp)
+
+
+def read_rows(rows: Sequence[Sequence[Any]], label: str, sheet: str | None = None, first_row: int = 2) -> CaseList:
+    """A case list handed over as values, headers in the first row: an Excel range, for instance.
+    ``first_row`` is the sheet row of the first case, for the ``source`` column."""
+    return _case_list(value_frame(rows, label), Path(label), sheet, first_row, label, None)
+
+
+def value_frame(rows: Sequence[Sequence[Any]], label: str) -> pl.DataFrame:
+    """Rows of cell values, headers first, as a frame of raw columns (one per header)."""
+    if not rows or not any(cell is not None and cell != "" for cell in rows[0]):
+        raise UnreadableInput(f"{label}: no headers in the first row")
+    headers = _unique_headers(rows[0])
+    body = rows[1:]
+    return pl.DataFrame([value_column(h, [r[i] if i < len(r) else None for r in body]) for i, h in enumerate(headers)])
+
+
+def value_column(name: str, values: list[Any]) -> pl.Series:
+    """One column of cell values as Python hands them (float, str, bool, datetime, None). A column of
+    one kind keeps its type; a mix (dates among serials, yes among booleans) becomes text, which the
+    engine parses value by value. (polars' own non-strict typing would turn the odd ones into nulls.)"""
+    kinds = {_KINDS.get(type(x), object) for x in values if x is not None}
+    if len(kinds) == 1 and object not in kinds:
+        return pl.Series(name, values, dtype=_DTYPES[kinds.pop()])
+    if not kinds:
+        return pl.Series(name, values, dtype=pl.Null)
+    return pl.Series(name, [v.text(x) for x in values], dtype=pl.String)
+
+
+_KINDS: dict[type, type] = {float: float, int: float, str: str, bool: bool, datetime: datetime, date: date}
+_DTYPES: dict[type, pl.DataType] = {float: pl.Float64(), str: pl.String(), bool: pl.Boolean(), datetime: pl.Datetime(), date: pl.Date()}
+
+
+def _unique_headers(cells: Sequence[Any]) -> list[str]:
+    out: list[str] = []
+    for i, cell in enumerate(cells):
+        name = v.text(cell) or f"__UNNAMED__{i}"
+        while name in out:
+            name += "_"
+        out.append(name)
+    return out
+
+
+def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int, label: str,
+               stamp: tuple[int, int] | None) -> CaseList:
+    frame, warnings = canonical_columns(raw, path)
+    where = "".join(f"{part}, " for part in (label, sheet) if part) + "row "
     frame = (
         frame.with_row_index("_row", offset=first_row)
         .filter(~pl.all_horizontal(pl.exclude("_row").is_null()))  # blank rows keep their numbers
@@ -104,7 +153,7 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
     )
     if frame.height == 0:
         raise UnreadableInput(f"{path}: no case rows under the headers")
-    return CaseList(path, sheet_name, frame, warnings, label, stamp)
+    return CaseList(path, sheet, frame, warnings, label, stamp)
 
 
 def _read_csv(path: Path) -> pl.DataFrame:
@@ -135,7 +184,7 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[pl.DataFrame, str, in
     return frame, chosen, 2
 
 
-def _canonical(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
+def canonical_columns(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
     """Rename recognised headers to canonical names; keep the first of duplicates; drop unnamed empty columns."""
     renames, drops, warnings = {}, [], []
     for column in raw.columns:

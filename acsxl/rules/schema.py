@@ -55,3 +55,13 @@ OUTPUT_COLUMNS = (
     "next_deadline", "days_left", "payroll_risk", "passport_risk", "ro_risk", "csed", "next_action",
     "issues", "source",
 )
+
+# Human headers of the output columns, as the Portfolio sheet and ACS_TRIAGE show them.
+HEADERS = {
+    "rank": "Rank", "priority": "Priority", "client_id": "Client", "client_name": "Name", "taxpayer_type": "Type",
+    "form": "Form", "tax_period": "Period", "balance": "Balance", "client_total": "Client total", "cause": "Cause",
+    "cause_reason": "Why", "stage": "Stage", "last_notice": "Last notice", "notice_date": "Notice date",
+    "deadline_type": "Deadline", "next_deadline": "Next deadline", "days_left": "Days left", "payroll_risk": "Payroll risk",
+    "passport_risk": "Passport risk", "ro_risk": "RO risk", "csed": "CSED", "next_action": "Next action",
+    "issues": "Issues", "source": "Source", "notes": "Notes",
+}

@@ -1,0 +1,2 @@
+"""The Excel adapter: worksheet functions (``udfs``, over ``functions``), the refresh button
+(``button``) and the workbook that carries them (``workbook``)."""
