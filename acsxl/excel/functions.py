@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from acsxl.engine import triage
-from acsxl.io.reader import UnreadableInput, canonical_columns, read_rows, value_column, value_frame
+from acsxl.io.reader import UnreadableInput, canonical_names, no_headers, read_rows, value_column
 from acsxl.rules import values as v
 from acsxl.rules.catalogue import COLLECTION_STATUSES
 from acsxl.rules.schema import FIELD_BY_NAME, HEADERS, OUTPUT_COLUMNS
@@ -269,40 +269,51 @@ def _answers(function: Function, columns: dict[str, Cells], parsed: dict[str, li
 
 # -- whole case lists ------------------------------------------------------------------------------
 
-CASES = "cases"
-
-
 def case_rows(output: str, headers: Any, cases: Any, as_of: Any, today: date) -> Any:
     """ACS_NEXT_ACTION / ACS_PRIORITY: one answer per row of ``cases`` (a case list's rows, laid out
     under ``headers``); the client totals are taken over the rows given."""
     try:
         day = _as_of(as_of, today)
-        header_cells, _ = _cells(headers)
-        rows = [list(r) if isinstance(r, list | tuple) else [r] for r in (cases if isinstance(cases, list | tuple) else [[cases]])]
-        frame, _ = canonical_columns(value_frame([header_cells, *rows], CASES), Path(CASES))
+        names = _header_names(tuple(_cells(headers)[0]))
+        if not names:
+            raise no_headers("headers")
     except (BadCall, UnreadableInput) as err:
         return ERROR + str(err)
-    n = frame.height
-    columns = {name: frame.get_column(name).to_list() for name in frame.columns if name in FIELD_BY_NAME}
+    rows = _rows(cases)
+    n = len(rows)
+    columns = {name: [row[i] if i < len(row) else None for row in rows] for i, name in names.items()}
+    if n == 1:
+        result = triage_case({name: cells[0] for name, cells in columns.items()}, day)
+        answers, checked = [result[output]], result["issues"] is not None  # no issues: no bad value to name
+    else:
+        frame = pl.DataFrame([value_column(name, cells) for name, cells in columns.items()] + [pl.Series(ROW, range(n))])
+        answers, checked = triage(frame, day).sort(ROW).get_column(output).to_list(), True
     problems: list[str | None] = [None] * n
-    for name, cells in columns.items():
+    for name, cells in columns.items() if checked else ():
         _, found = _parsed(Arg(name, ""), cells)
         problems = [p or q for p, q in zip(problems, found, strict=True)]
     empty = [all(_blank(cells[i]) for cells in columns.values()) for i in range(n)]
-    if n == 1:
-        answers = [triage_case(frame.row(0, named=True), day)[output]]
-    else:
-        answers = triage(frame.with_columns(pl.Series(ROW, range(n))), day).sort(ROW).get_column(output).to_list()
     out = [None if empty[i] else ERROR + problems[i] if problems[i] else answers[i] for i in range(n)]
     return out[0] if n == 1 else [[x] for x in out]
+
+
+@lru_cache(maxsize=64)  # a sheet's formulas share one header row
+def _header_names(headers: tuple[Any, ...]) -> dict[int, str]:
+    return canonical_names(headers)
+
+
+def _rows(value: Any) -> list[list[Any]]:
+    """A range as a list of rows (a single value: one row of one cell)."""
+    if not isinstance(value, list | tuple):
+        return [[value]]
+    return [list(r) if isinstance(r, list | tuple) else [r] for r in value]
 
 
 def triage_table(cases: Any, as_of: Any, today: date) -> Any:
     """ACS_TRIAGE: the whole case list triaged, headers first, most urgent first."""
     try:
         day = _as_of(as_of, today)
-        rows = cases if isinstance(cases, list | tuple) else [[cases]]
-        case_list = read_rows([list(r) if isinstance(r, list | tuple) else [r] for r in rows], "range")
+        case_list = read_rows(_rows(cases), "range")
     except (BadCall, UnreadableInput) as err:
         return ERROR + str(err)
     out = triage(case_list.frame, day).select(OUTPUT_COLUMNS)

@@ -184,23 +184,37 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[pl.DataFrame, str, in
     return frame, chosen, 2
 
 
+def canonical_names(headers: Sequence[Any]) -> dict[int, str]:
+    """Position -> canonical name of each recognised header (aliases: ``acsxl.rules.schema``); the
+    first of duplicates wins."""
+    names: dict[int, str] = {}
+    for i, header in enumerate(headers):
+        canonical = HEADER_ALIASES.get(header_key(v.text(header) or ""))
+        if canonical is not None and canonical not in names.values():
+            names[i] = canonical
+    return names
+
+
+def no_headers(name: object) -> UnreadableInput:
+    return UnreadableInput(f"{name}: no case-list headers found (expected {', '.join(REQUIRED)} in the first row)")
+
+
 def canonical_columns(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list[str]]:
     """Rename recognised headers to canonical names; keep the first of duplicates; drop unnamed empty columns."""
-    renames, drops, warnings = {}, [], []
-    for column in raw.columns:
-        canonical = HEADER_ALIASES.get(header_key(column))
-        if canonical is None:
-            if column.startswith("__UNNAMED__") and raw.get_column(column).null_count() == raw.height:
-                drops.append(column)
+    names = canonical_names(raw.columns)
+    if not names:
+        raise no_headers(path)
+    drops, warnings = [], []
+    for i, column in enumerate(raw.columns):
+        if i in names:
             continue
-        if canonical in renames.values():
+        canonical = HEADER_ALIASES.get(header_key(column))
+        if canonical is not None:
             warnings.append(f"{path.name}: column {column!r} repeats {canonical}; the first one is used")
             drops.append(column)
-        else:
-            renames[column] = canonical
-    if not renames:
-        raise UnreadableInput(f"{path}: no case-list headers found (expected {', '.join(REQUIRED)} in the first row)")
-    return raw.drop(drops).rename(renames), warnings
+        elif column.startswith("__UNNAMED__") and raw.get_column(column).null_count() == raw.height:
+            drops.append(column)
+    return raw.drop(drops).rename({raw.columns[i]: name for i, name in names.items()}), warnings
 
 
 def _head(path: Path) -> bytes:
