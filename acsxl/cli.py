@@ -12,6 +12,7 @@ import polars as pl
 
 from acsxl import __version__
 from acsxl.engine import triage
+from acsxl.excel import workbook
 from acsxl.io.portfolio import RunInfo, SourceFile
 from acsxl.io.reader import expand_inputs
 from acsxl.io.writer import FORMATS, OutputError, atomic_write, write_output
@@ -73,6 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="client workbooks (.xlsx, .xlsm), or folders: every workbook under them")
     _common(r)
     r.set_defaults(run=cmd_triage, in_place=True, out=None)
+
+    e = sub.add_parser(
+        "excel",
+        help="write the Excel workbook with the Refresh portfolio button and the =ACS_... functions",
+        description=f"Write {workbook.WORKBOOK} (a Start sheet with the Refresh portfolio button, a Cases sheet with the sample "
+        f"cases and example =ACS_... formulas, the Portfolio, Summary and Issues sheets, xlwings.conf) and {workbook.MODULE} "
+        "(the button's Python side, which must stay beside the workbook under the workbook's name) into FOLDER, then print "
+        "the next steps. Needs xlwings: pip install 'acsxl[excel]'.",
+    )
+    e.add_argument("folder", type=Path, metavar="FOLDER", help="where to put the workbook (created if needed)")
+    e.add_argument("--force", action="store_true", help=f"replace an existing {workbook.WORKBOOK} (its cases would be lost)")
+    e.set_defaults(run=cmd_excel)
 
     s = sub.add_parser("sample", help="write a synthetic case list (no real taxpayer data)",
                        description="Write a seeded synthetic case list with every cause, notice and form, and a few deliberately bad rows.")
@@ -189,6 +202,23 @@ def cmd_sample(args: argparse.Namespace) -> int:
         atomic_write(args.out, lambda p: frame.write_excel(p, worksheet="Cases", autofit=True, freeze_panes=(1, 0),
                                                            dtype_formats={pl.Date: "yyyy-mm-dd"}))
     print(f"acsxl: wrote {frame.height} sample cases to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_excel(args: argparse.Namespace) -> int:
+    target = args.folder / workbook.WORKBOOK
+    if target.exists() and not args.force:
+        print(f"acsxl: {target} exists; it may hold your cases. Use --force to replace it, or choose another folder.", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        path = workbook.build(args.folder)
+    except ImportError:
+        print("acsxl: the Excel workbook needs xlwings: pip install 'acsxl[excel]'", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as err:
+        print(f"acsxl: cannot write to {args.folder}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_FAILED
+    print(workbook.next_steps(path))
     return EXIT_OK
 
 

@@ -36,6 +36,28 @@ def test_headers_map_by_alias_and_rows_keep_their_numbers(tmp_path) -> None:
     assert cases.frame["source"].to_list() == ["c.xlsx, Cases, row 2", "c.xlsx, Cases, row 4"]
 
 
+def test_formula_columns_that_did_not_calculate_read_as_blanks(tmp_path) -> None:
+    """A column of #NAME? or #N/A cells (a lookup or an add-in function that did not calculate) must not
+    make the whole workbook unreadable."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "c.xlsx"))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_row(0, 0, [*HEADER, "Lookup", "Add-in"])
+    for r in (1, 2, 3):
+        sheet.write_row(r, 0, [f"A{r}", "Ann", 1040, 2023, 8200, "CP14", "02/16/2026", "Y", "x"])
+        sheet.write_formula(r, 9, f"=VLOOKUP(A{r + 1},Nowhere,2,FALSE)", None, "#N/A")
+        sheet.write_formula(r, 10, f"=ACS_CAUSE(C{r + 1},F{r + 1})", None, "#NAME?")
+    sheet.write_formula(3, 4, "=NOSUCH(1)", None, "#NAME?")  # one error among the balances
+    book.close()
+    cases = read_cases(tmp_path / "c.xlsx")
+    assert cases.rows == 3
+    assert cases.frame.get_column("Lookup").to_list() == [None] * 3
+    assert cases.frame.get_column("Add-in").to_list() == [None] * 3
+    assert cases.frame.get_column("balance").to_list()[:2] in ([8200, 8200], ["8200", "8200"])
+    assert cases.frame.get_column("balance").to_list()[2] is None  # reported as missing, the row kept
+
+
 def test_sheet_choice(tmp_path) -> None:
     workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 1, "CP14", None, "Y", ""]], sheets=("Other",))
     with pytest.raises(UnreadableInput, match="no case-list headers"):

@@ -5,6 +5,7 @@ mapped to canonical names (aliases in ``acsxl.rules.schema``), values left as th
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -178,10 +179,27 @@ def _read_workbook(path: Path, sheet: str | None) -> tuple[pl.DataFrame, str, in
     if chosen is None:
         raise UnreadableInput(f"{path}: the workbook has no sheets")
     try:
-        frame = reader.load_sheet(chosen, header_row=0).to_polars()
+        frame = _load_sheet(reader, chosen)
     except Exception as err:
         raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({_first_line(err)})") from None
     return frame, chosen, 2
+
+
+ERROR_COLUMN = re.compile(r"could not determine dtype for column (.+?)\s*$", re.MULTILINE)
+
+
+def _load_sheet(reader: fastexcel.ExcelReader, sheet: str) -> pl.DataFrame:
+    """The sheet with typed columns. A column of only error cells (#NAME?, #N/A: a formula that did
+    not calculate) has no type; it is read as text, where the errors are blanks."""
+    as_text: dict[str, str] = {}
+    while True:
+        try:
+            return reader.load_sheet(sheet, header_row=0, dtypes=as_text or None).to_polars()
+        except fastexcel.CalamineCellError as err:
+            found = ERROR_COLUMN.search(str(err))
+            if found is None or found.group(1) in as_text:
+                raise
+            as_text[found.group(1)] = "string"
 
 
 def canonical_names(headers: Sequence[Any]) -> dict[int, str]:
