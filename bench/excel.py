@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+from run import best_of  # bench/run.py, beside this script
+
 from acsxl.excel import udfs
 from acsxl.sample import sample_cases
 
@@ -31,15 +33,6 @@ def per_call_ms(fn: Callable[..., Any], args: tuple, calls: int) -> float:
             fn(*args)
         batches.append((time.perf_counter() - started) / calls * 1000)
     return statistics.median(batches)
-
-
-def best_s(fn: Callable[[], Any], runs: int = 5) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
 
 
 def excel_values(rows: int) -> list[list[Any]]:
@@ -82,13 +75,13 @@ def main() -> None:
     print(f"  {'ACS_NEXT_ACTION':<18} {one_row:.3f} ms (headers + one row)")
 
     print(f"whole ranges of {args.rows:,} rows:")
-    triage_s = best_s(lambda: udfs.ACS_TRIAGE(values, AS_OF))
+    triage_s = best_of(5, lambda: udfs.ACS_TRIAGE(values, AS_OF))
     print(f"  ACS_TRIAGE        {triage_s:.3f} s   (target <= 0.5 s)")
     col = {name: [[r[i]] for r in rows] for i, name in enumerate(values[0])}
     notice, notice_date = col.get("Notice", col.get("last_notice")), col.get("Notice Date", col.get("notice_date"))
     if notice and notice_date:
-        print(f"  ACS_DEADLINE      {best_s(lambda: udfs.ACS_DEADLINE(notice, notice_date, None, AS_OF)):.3f} s")
-    print(f"  ACS_NEXT_ACTION   {best_s(lambda: udfs.ACS_NEXT_ACTION(headers, rows, AS_OF)):.3f} s")
+        print(f"  ACS_DEADLINE      {best_of(5, lambda: udfs.ACS_DEADLINE(notice, notice_date, None, AS_OF)):.3f} s")
+    print(f"  ACS_NEXT_ACTION   {best_of(5, lambda: udfs.ACS_NEXT_ACTION(headers, rows, AS_OF)):.3f} s")
 
 
 if __name__ == "__main__":

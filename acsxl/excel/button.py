@@ -8,6 +8,7 @@ takes (read the cases, triage, ``write_portfolio`` with the links kept inside th
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from dataclasses import dataclass
 from datetime import date
@@ -98,7 +99,7 @@ def refresh_portfolio(book: Any = None, today: date | None = None) -> None:
         as_of = as_of_date(named, today or date.today())
         _check_ours(book)
         app.status_bar = f"acsxl: triaging {max(len(values) - 1, 0)} rows as of {as_of.isoformat()}..."
-        with tempfile.TemporaryDirectory(prefix="acsxl-") as folder:
+        with tempfile.TemporaryDirectory(prefix="acsxl-", dir=_excel_readable_temp()) as folder:
             built = build_portfolio(values, Path(book.fullname), as_of, Path(folder))
             app.status_bar = "acsxl: writing the Portfolio, Summary and Issues sheets..."
             _replace_sheets(book, built.path)
@@ -110,6 +111,13 @@ def refresh_portfolio(book: Any = None, today: date | None = None) -> None:
     except Exception as err:  # the user sees a message box, never a traceback
         app.status_bar = False
         app.alert(f"The portfolio could not be refreshed ({type(err).__name__}: {err}).", title=TITLE, mode="critical")
+
+
+def _excel_readable_temp() -> str | None:
+    """Where Excel may open our temporary workbook without asking: on macOS, sandboxed Excel reads its
+    own container freely (xlwings uses it the same way); elsewhere the system's temporary folder."""
+    container = Path.home() / "Library" / "Containers" / "com.microsoft.Excel" / "Data"
+    return str(container) if sys.platform == "darwin" and container.is_dir() else None
 
 
 def _sheet(book: Any, name: str) -> Any | None:
