@@ -83,6 +83,8 @@ def test_as_of_defaults_to_today() -> None:
     (lambda: udfs.ACS_DEADLINE("CP504", SERIAL, -5.0), "#ACS: balance: negative amount -5"),
     (lambda: udfs.ACS_PASSPORT_RISK(-1.0), "#ACS: individual_total: negative amount -1"),
     (lambda: udfs.ACS_PASSPORT_RISK(70_000.0, "maybe"), '#ACS: lien_filed: "maybe" is not yes/no'),
+    (lambda: udfs.ACS_PAYROLL_RISK(941.0, None, 2.5), '#ACS: periods_unpaid: "2.5" is not a whole number of periods'),
+    (lambda: udfs.ACS_RO_RISK(1000.0, -1.0), "#ACS: payroll_periods: negative number of periods -1"),
     (lambda: udfs.ACS_CSED(datetime(2018, 5, 1), 2.5), '#ACS: tolling_days: "2.5" is not a whole number of days'),
     (lambda: udfs.ACS_DEADLINE("CP504", SERIAL, None, "soon"), '#ACS: as_of: "soon" is not a date (use YYYY-MM-DD or MM/DD/YYYY)'),
     (lambda: udfs.ACS_DEADLINE("CP504", SERIAL, None, [[AS_OF], [AS_OF]]), "#ACS: as_of: give one date, not a range"),

@@ -30,7 +30,7 @@ from acsxl.scalar import PARSERS, triage_case
 
 ERROR = "#ACS: "
 ROW = "__acs_row__"  # keeps a range's own order through the engine, which ranks
-AGGREGATE_KINDS = {"client_total": "number", "individual_total": "number", "payroll_periods": "whole", "unfiled_periods": "whole"}
+AGGREGATE_KINDS = {"client_total": "number", "individual_total": "number", "payroll_periods": "count", "unfiled_periods": "count"}
 assert set(AGGREGATE_KINDS) <= set(AGGREGATES)
 
 Cells = list[Any]
@@ -188,7 +188,7 @@ def _as_of(value: Any, today: date) -> date:
 def _parsed(arg: Arg, cells: Cells) -> tuple[list[Any], list[str | None]]:
     """Each cell parsed as its field is (``acsxl.rules.values``), once per distinct value, and the
     problem of each cell (None when fine)."""
-    parse = PARSERS.get(arg.kind, v.parse_period)  # a period's problems do not depend on the form
+    parse = {**PARSERS, "count": _parse_count}.get(arg.kind, v.parse_period)  # a period's problems do not depend on the form
     answers: dict[tuple[type, Any], tuple[Any, str | None]] = {}
     for cell in cells:
         key = (type(cell), cell)  # 1 and True are equal keys, but not the same value
@@ -196,6 +196,14 @@ def _parsed(arg: Arg, cells: Cells) -> tuple[list[Any], list[str | None]]:
             answers[key] = _check(arg, cell, parse)
     results = [answers[(type(c), c)] for c in cells]
     return [r[0] for r in results], [r[1] for r in results]
+
+
+def _parse_count(value: Any) -> v.Parsed:
+    """A number of tax periods: a whole number, not negative."""
+    count, problem = v.parse_whole(value)
+    if problem is not None:
+        return None, f'"{v.text(value)}" is not a whole number of periods'
+    return (None, f"negative number of periods {count}") if count is not None and count < 0 else (count, None)
 
 
 def _check(arg: Arg, cell: Any, parse: Callable[[Any], v.Parsed]) -> tuple[Any, str | None]:
