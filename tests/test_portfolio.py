@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import polars as pl
@@ -11,6 +12,7 @@ import pytest
 
 from acsxl.cli import main
 
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 AS_OF = "2026-03-02"
 CASES = (
     "Client,Name,Form,Year,Balance,Notice,Notice Date,Filed,Lien\n"
@@ -126,3 +128,21 @@ def test_issues_sheet_lists_each_problem_and_the_skipped_file(portfolio) -> None
     assert d["row"].to_list() == [5, 5] and d["workbook"][0].endswith("cases.csv")
     skipped = issues.filter(pl.col("column") == "(file skipped)")
     assert skipped.height == 1 and skipped["workbook"][0].endswith("broken.xlsx")
+
+
+def test_the_summary_lists_every_client_at_risk_in_its_table(tmp_path) -> None:
+    """The clients-at-risk block is streamed after the rest of the Summary: its table covers every row,
+    each with the money format, and the sheet's other tables and its chart are as written."""
+    out = tmp_path / "portfolio.xlsx"
+    assert main(["triage", str(SAMPLE), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
+    ws = openpyxl.load_workbook(out)["Summary"]
+    ref = ws.tables["SummaryAtRisk"].ref
+    first, last = (int("".join(ch for ch in corner if ch.isdigit())) for corner in ref.split(":"))
+    rows = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(first, last + 1)]
+    assert rows[0] == ["Client", "Name", "Client total", "Passport risk", "TFRP"]
+    at_risk = [r for r in rows[1:] if r[3] in ("certified", "certifiable", "at_risk") or (r[4] or "").startswith("tfrp_")]
+    assert len(at_risk) == len(rows) - 1 > 5  # every row is a client at risk, and there are several
+    assert [r[2] for r in rows[1:]] == sorted((r[2] for r in rows[1:]), reverse=True)
+    assert len({r[0] for r in rows[1:]}) == len(rows) - 1
+    assert all(ws.cell(r, 3).number_format == "$#,##0.00" for r in range(first + 1, last + 1))
+    assert ws.max_row == last and ref.startswith("A") and ref.split(":")[1].startswith("E")

@@ -112,7 +112,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
     workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
     _portfolio_sheet(workbook, frame, run)
-    _summary_sheet(workbook, frame, run)
+    at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
     _issues_sheet(workbook, issues, run)
     workbook.close()
 
@@ -128,21 +128,24 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
         rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part)))
         replaced[rels_name(part)] = rels.replace("</Relationships>", link_rels + "</Relationships>")
         replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", links, package.text(part), count=1, flags=re.S)
+    if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
+        fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
     if issues.height:
         fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
     write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
 
 
 def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], heights: pl.Series | None,
-          replaced: dict[str, str]) -> Fill:
-    """The rows of a sheet xlsxwriter wrote with its first data row: each column keeps that row's cell
-    format, and the sheet's table is stretched over all the rows."""
-    styles = dict(re.findall(r'<c r="([A-Z]+)2" s="(\d+)"', package.text(part)))
+          replaced: dict[str, str], first_row: int = 2) -> Fill:
+    """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
+    column keeps that row's cell format, and the table is stretched over all the rows."""
+    styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
     cells = [Cell(c, int(styles.get(xl_col_to_name(i), 0)), formulas.get(c)) for i, c in enumerate(frame.columns)]
+    last = first_row + frame.height - 1
     for rel in package.relationships(part):
         if rel.kind == "table":
-            replaced[rel.target] = re.sub(r'\bref="A1:([A-Z]+)2"', rf'ref="A1:\g<1>{frame.height + 1}"', package.text(rel.target))
-    return Fill(frame, cells, heights)
+            replaced[rel.target] = re.sub(rf'\bref="([A-Z]+\d+):([A-Z]+){first_row}"', rf'ref="\g<1>:\g<2>{last}"', package.text(rel.target))
+    return Fill(frame, cells, heights, first_row)
 
 
 def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
@@ -242,7 +245,9 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
     return f"<hyperlinks>{links}</hyperlinks>", rels or ""
 
 
-def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
+def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> tuple[pl.DataFrame, int]:
+    """The Summary sheet, with only the first row of its last block (the clients at risk); returns that
+    block's rows and the sheet row (1-based) they start at, for the streamed writer."""
     sheet = workbook.add_worksheet("Summary")
     sheet.set_header(page_header("summary", run))
     sheet.set_landscape()
@@ -299,7 +304,8 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
              pl.col("payroll_risk").filter(pl.col("payroll_risk").str.starts_with("tfrp_")).first().alias("TFRP"))
         .sort("Client total", descending=True)
     )
-    block(row, "Clients at passport or TFRP risk", "AtRisk", at_risk, {"Client total": "$#,##0.00"})
+    block(row, "Clients at passport or TFRP risk", "AtRisk", at_risk.head(1), {"Client total": "$#,##0.00"})
+    first_at_risk = row + 3  # 1-based: the heading is on row + 1, the table's header on row + 2
     sheet.set_column(9, 9, 60)
 
     if causes.height:
@@ -314,6 +320,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
         chart.set_legend({"none": True})
         chart.set_x_axis({"num_format": "$#,##0"})
         sheet.insert_chart(3, 5, chart, {"x_scale": 1.3, "y_scale": 1.1})
+    return at_risk, first_at_risk
 
 
 def issue_table(frame: pl.DataFrame, run: RunInfo) -> pl.DataFrame:

@@ -96,16 +96,17 @@ def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, heights: pl
 
 @dataclass(frozen=True)
 class Fill:
-    """Rows to stream into a sheet after its header row."""
+    """Rows to stream into a sheet from ``first_row`` on (1-based; the rows above are kept as written)."""
 
     frame: pl.DataFrame
     cells: list[Cell]
     heights: pl.Series | None = None
+    first_row: int = 2
 
     def chunk(self, start: int) -> bytes:
         part = self.frame.slice(start, CHUNK_ROWS)
         heights = self.heights.slice(start, CHUNK_ROWS) if self.heights is not None else None
-        return rows_xml(part, self.cells, 2 + start, heights).str.join("").cast(pl.Binary).item()
+        return rows_xml(part, self.cells, self.first_row + start, heights).str.join("").cast(pl.Binary).item()
 
     def write(self, out: BinaryIO) -> None:
         """Each chunk is built on a worker thread while the one before is compressed and written."""
@@ -125,8 +126,9 @@ def escaped_attribute(text: pl.Expr) -> pl.Expr:
 
 
 def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, str] | None = None) -> None:
-    """Write ``package`` to ``target`` as a zip file: each sheet part in ``fills`` gets its rows after its
-    header row (row 1, kept as written), and the parts in ``replaced`` their new contents."""
+    """Write ``package`` to ``target`` as a zip file: each sheet part in ``fills`` keeps its rows above
+    the fill's first row, as written, then gets the fill's rows; the parts in ``replaced`` get their new
+    contents."""
     replaced = replaced or {}
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
         for name, data in package.parts.items():
@@ -138,10 +140,24 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
             start, end = text.find("<sheetData>"), text.find("</sheetData>")
             if start < 0 or end < 0:
                 raise ValueError(f"{name}: no sheet data to fill")
-            header = re.search(r'<row r="1"[ >].*?</row>', text[start:end], re.S)
-            last = f"{xl_col_to_name(len(fill.cells) - 1)}{fill.frame.height + 1}"
-            head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', text[:start], count=1)
+            above = "".join(m.group(0) for m in re.finditer(r'<row r="(\d+)"[ >].*?</row>', text[start:end], re.S)
+                            if int(m.group(1)) < fill.first_row)
+            head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{_last_cell(text[:start], fill)}"/>', text[:start], count=1)
             with archive.open(name, "w", force_zip64=True) as out:
-                out.write(f"{head}<sheetData>{header.group(0) if header else ''}".encode())
+                out.write(f"{head}<sheetData>{above}".encode())
                 fill.write(out)
                 out.write(text[end:].encode())
+
+
+def _last_cell(head: str, fill: Fill) -> str:
+    """The sheet's new bottom-right cell: the fill's last row, and the wider of the sheet's and the fill's columns."""
+    found = re.search(r'<dimension ref="[A-Z]+\d+:([A-Z]+)\d+"/>', head)
+    width = max(len(fill.cells), _column_number(found.group(1)) if found else 0)
+    return f"{xl_col_to_name(width - 1)}{fill.first_row + fill.frame.height - 1}"
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
