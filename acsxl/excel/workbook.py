@@ -104,9 +104,9 @@ def canonical_cases() -> pl.DataFrame:
 
 def build(folder: Path) -> Path:
     """Write ``acs_portfolio.xlsm`` and ``acs_portfolio.py`` into ``folder``; return the workbook's path."""
+    project = vba_project()  # first: without xlwings, nothing is created
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / WORKBOOK
-    project = vba_project()
     atomic_write(target, lambda path: _write(path, project))
     atomic_write(folder / MODULE, lambda path: path.write_text(MODULE_SOURCE, encoding="utf-8"))
     return target
