@@ -188,7 +188,7 @@ def _as_of(value: Any, today: date) -> date:
 def _parsed(arg: Arg, cells: Cells) -> tuple[list[Any], list[str | None]]:
     """Each cell parsed as its field is (``acsxl.rules.values``), once per distinct value, and the
     problem of each cell (None when fine)."""
-    parse = {**PARSERS, "count": _parse_count}.get(arg.kind, v.parse_period)  # a period's problems do not depend on the form
+    parse = ARG_PARSERS.get(arg.kind, v.parse_period)  # a period's problems do not depend on the form
     answers: dict[tuple[type, Any], tuple[Any, str | None]] = {}
     for cell in cells:
         key = (type(cell), cell)  # 1 and True are equal keys, but not the same value
@@ -204,6 +204,9 @@ def _parse_count(value: Any) -> v.Parsed:
     if problem is not None:
         return None, f'"{v.text(value)}" is not a whole number of periods'
     return (None, f"negative number of periods {count}") if count is not None and count < 0 else (count, None)
+
+
+ARG_PARSERS: dict[str, Callable[[Any], v.Parsed]] = {**PARSERS, "count": _parse_count}
 
 
 def _check(arg: Arg, cell: Any, parse: Callable[[Any], v.Parsed]) -> tuple[Any, str | None]:
