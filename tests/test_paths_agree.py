@@ -98,3 +98,27 @@ def test_calendar_matches_polars_over_years() -> None:
         VEC.roll_forward(pl.col("d")).alias("roll"), VEC.add_business_days(pl.col("d"), 10).alias("b10"))
     assert frame["roll"].to_list() == [ROW.roll_forward(d) for d in days]
     assert frame["b10"].to_list() == [ROW.add_business_days(d, 10) for d in days]
+
+
+def test_day_tables_equal_polars_calendar_ops() -> None:
+    """The engine computes calendar operations once per day of a table spanning the column's dates;
+    the answers equal polars' own operations row by row, with nulls, with several business-day
+    counts, and (through the direct fall-back) for a spread of dates too wide for a table."""
+    from acsxl.rules import calendar
+    from acsxl.rules.ops import MAX_TABLE_DAYS, VEC
+
+    holidays = calendar.dc_holidays()
+    narrow = [date(2025, 12, 20) + timedelta(days=i) for i in range(30)] + [None]
+    wide = [*narrow, date(1801, 1, 1) + timedelta(days=MAX_TABLE_DAYS), date(2400, 2, 29)]
+    for days in (narrow, wide):
+        counts = [(0, 10, None, 5)[i % 4] for i in range(len(days))]
+        frame = pl.DataFrame({"d": days, "n": counts}, schema={"d": pl.Date, "n": pl.Int64})
+        got = frame.select(
+            VEC.roll_forward(pl.col("d")).alias("roll"), VEC.add_years(pl.col("d"), 10).alias("years"),
+            VEC.add_business_days(pl.col("d"), pl.col("n")).alias("business"))
+        expected = frame.select(
+            pl.col("d").dt.add_business_days(0, holidays=holidays, roll="forward").alias("roll"),
+            pl.col("d").dt.offset_by("10y").alias("years"),
+            pl.when(pl.col("n").is_not_null()).then(
+                pl.col("d").dt.add_business_days(pl.col("n").fill_null(0), holidays=holidays, roll="forward")).alias("business"))
+        assert got.to_dicts() == expected.to_dicts()
