@@ -32,11 +32,12 @@ class VecOps:
     def lit(value: Any) -> pl.Expr:
         return value if isinstance(value, pl.Expr) else pl.lit(value)
 
-    def when(self, *cases: tuple[Any, Any], otherwise: Any = None) -> pl.Expr:
-        return self.choose(*cases, otherwise=(otherwise,))[0]
+    def when(self, *cases: tuple[Any, Any], otherwise: Any = None, fill: Mapping[str, Any] | None = None) -> pl.Expr:
+        return self.choose(*cases, otherwise=(otherwise,), fill=fill)[0]
 
-    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...]) -> tuple[pl.Expr, ...]:
-        """Several outputs decided by one list of cases: the outputs of the first true case.
+    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> tuple[pl.Expr, ...]:
+        """Several outputs decided by one list of cases: the outputs of the first true case, text
+        templates with their {name} fields filled from ``fill`` (the value's text, '' when missing).
         The cases become one integer index; outputs that are plain values are then a single lookup
         (much cheaper than a chain of string columns)."""
         index: Any = pl
@@ -53,10 +54,34 @@ class VecOps:
                 outputs.append(chain.otherwise(self.lit(values[-1])) if cases else self.lit(values[-1]))
             elif all(value is None for value in values):
                 outputs.append(pl.lit(None))
+            elif fill and any(isinstance(value, str) and FIELD.search(value) for value in values):
+                outputs.append(self._filled(index, values, fill))
             else:
                 new = pl.Series(values, strict=False)
                 outputs.append(index.replace_strict(list(range(len(values))), new, return_dtype=new.dtype))
         return tuple(outputs)
+
+    def _filled(self, index: pl.Expr, templates: list[str | None], fill: Mapping[str, Any]) -> pl.Expr:
+        """The chosen template filled in, built as one concat of literal segments and value slots
+        chosen by the case index, instead of a search-and-replace over every row's text."""
+        split = [_segments(t) if t is not None else [] for t in templates]  # [literal, name, ..., literal]
+        ids = list(range(len(templates)))
+        texts = {name: _as_text(self.lit(value)).fill_null("") for name, value in fill.items()}
+        pieces = []
+        for j in range(max(len(parts) for parts in split)):
+            at_j = [parts[j] if j < len(parts) else None for parts in split]
+            if j % 2 == 0:  # literal segment
+                pieces.append(index.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
+                continue
+            chain: Any = pl
+            for name, text in texts.items():
+                chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
+                if chosen:
+                    chain = chain.when(index.is_in(chosen)).then(text)
+            pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
+        text = pl.concat_str(pieces, ignore_nulls=True)
+        missing = [i for i, t in zip(ids, templates, strict=True) if t is None]
+        return pl.when(index.is_in(missing)).then(pl.lit(None, pl.String)).otherwise(text) if missing else text
 
     def eq(self, value: pl.Expr, other: Any) -> pl.Expr:
         return (value == other).fill_null(False)
@@ -87,30 +112,6 @@ class VecOps:
 
     def fmt(self, template: str, *args: Any) -> pl.Expr:
         return pl.format(template, *[self.lit(a) for a in args])
-
-    def sentence(self, *cases: tuple[Any, str], otherwise: str, values: Mapping[str, Any]) -> pl.Expr:
-        """The template of the first true case with its {name} fields filled from ``values`` ('' when
-        missing). Built as one concat of literal segments and value slots chosen by the case index,
-        instead of a search-and-replace over every row's sentence."""
-        index = self.choose(*((c, i) for i, (c, _) in enumerate(cases)), otherwise=(len(cases),))[0]
-        templates = [t for _, t in cases] + [otherwise]
-        split = [_segments(t) for t in templates]  # [literal, name, literal, name, ..., literal]
-        width = max(len(parts) for parts in split)
-        ids = list(range(len(templates)))
-        texts = {name: _as_text(self.lit(value)).fill_null("") for name, value in values.items()}
-        pieces = []
-        for j in range(width):
-            at_j = [parts[j] if j < len(parts) else None for parts in split]
-            if j % 2 == 0:  # literal segment
-                pieces.append(index.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
-                continue
-            chain: Any = pl
-            for name, text in texts.items():
-                chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
-                if chosen:
-                    chain = chain.when(index.is_in(chosen)).then(text)
-            pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
-        return pl.concat_str(pieces, ignore_nulls=True)
 
     def fill(self, template: pl.Expr, values: Mapping[str, Any]) -> pl.Expr:
         """Replace each {name} in a template with the value's text ('' when missing)."""
@@ -170,17 +171,14 @@ class RowOps:
     def lit(value: Any) -> Any:
         return value
 
-    def when(self, *cases: tuple[Any, Any], otherwise: Any = None) -> Any:
-        for condition, value in cases:
-            if condition:
-                return value
-        return otherwise
+    def when(self, *cases: tuple[Any, Any], otherwise: Any = None, fill: Mapping[str, Any] | None = None) -> Any:
+        return self.choose(*cases, otherwise=(otherwise,), fill=fill)[0]
 
-    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...]) -> tuple[Any, ...]:
-        for case in cases:
-            if case[0]:
-                return case[1:]
-        return otherwise
+    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+        chosen = next((case[1:] for case in cases if case[0]), otherwise)
+        if not fill:
+            return chosen
+        return tuple(self.fill(value, fill) if isinstance(value, str) else value for value in chosen)
 
     def eq(self, value: Any, other: Any) -> bool:
         return value is not None and value == other
@@ -213,10 +211,6 @@ class RowOps:
         if any(a is None for a in args):
             return None
         return template.format(*(_text(a) for a in args))
-
-    def sentence(self, *cases: tuple[Any, str], otherwise: str, values: Mapping[str, Any]) -> str:
-        template = next((t for c, t in cases if c), otherwise)
-        return self.fill(template, values)  # type: ignore[return-value]
 
     def fill(self, template: str | None, values: Mapping[str, Any]) -> str | None:
         if template is None:

@@ -35,7 +35,7 @@ def _cause(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
     """Cause precedence (issue #2): business forms and TFRP, explicit columns, the notice, transcript
     codes, then a balance-due notice on a filed return."""
     source = r["assessment_source"]
-    cause, reason = x.choose(
+    return x.choose(
         (x.eq(r["family"], "employment"), "payroll_business", "Form {form} is an employment-tax (payroll) return"),
         (x.eq(r["family"], "business"), "payroll_business", "Form {form} is a business return"),
         (x.eq(r["family"], "tfrp"), "payroll_business", "Trust Fund Recovery Penalty assessed personally for a business's unpaid payroll tax (IRC 6672)"),
@@ -52,8 +52,8 @@ def _cause(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
          "filed_unpaid", "balance-due notice {notice} on a filed return"),
         (x.all(x.eq(r["return_filed"], True), r["bal"] > 0), "filed_unpaid", "return filed with a balance due"),
         otherwise=("unknown", "no evidence of the cause: fill Return Filed, SFR or Assessment Source, or add transcript codes"),
+        fill={"form": r["form"], "notice": r["last_notice"], "source": source},
     )
-    return cause, x.fill(reason, {"form": r["form"], "notice": r["last_notice"], "source": source})
 
 
 def _window(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
@@ -201,7 +201,7 @@ def _next_action(x: Any, r: Any, p: Any) -> Any:
     d, form, period, kind, stage, cause = (
         r["next_deadline"], r["form"], r["tax_period"], r["deadline_type"], r["stage"], r["cause"])
     due = x.coalesce(r["days_left"], -1) >= 0
-    return x.sentence(
+    return x.when(
         (x.all(x.eq(kind, "cdp_request"), x.eq(r["last_notice"], "L3172")),
          "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
         (x.all(x.eq(kind, "cdp_request"), x.eq(r["n_stage"], "levy_eligible")),
@@ -243,7 +243,7 @@ def _next_action(x: Any, r: Any, p: Any) -> Any:
         (x.eq(cause, "filed_unpaid"),
          "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
         otherwise="Pull the account transcript to confirm the cause and the next IRS step",
-        values={"date": d, "form": form, "period": period},
+        fill={"date": d, "form": form, "period": period},
     )
 
 
