@@ -20,10 +20,12 @@ from acsxl.rules import values as v
 from acsxl.rules.schema import FIELDS, Field
 from acsxl.rules.triage import QUARTERLY_FORMS
 
+# Codes from a fixed vocabulary are categorical: the rules compare, look up and join on them many
+# times, and on categories each of those is an integer operation (the engine's output is text again).
 DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "number": pl.Float64(), "whole": pl.Int64(), "date": pl.Date(), "flag": pl.Boolean(),
-    "form": pl.String(), "period": pl.String(), "notice": pl.String(), "status": pl.String(),
-    "source": pl.String(), "taxpayer_type": pl.String(), "tcs": pl.String(),
+    "form": pl.Categorical(), "period": pl.String(), "notice": pl.Categorical(), "status": pl.Categorical(),
+    "source": pl.Categorical(), "taxpayer_type": pl.Categorical(), "tcs": pl.String(),
 }
 BY_VALUE: dict[str, Callable[[Any], v.Parsed]] = {
     "form": v.parse_form, "notice": v.parse_notice, "status": v.parse_status, "source": v.parse_source,

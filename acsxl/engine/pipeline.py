@@ -22,7 +22,7 @@ def catalogue_frame(as_of: date) -> pl.DataFrame:
     return pl.DataFrame(
         {"last_notice": [r.code for r in rules], **{f"n_{f}": [getattr(r, f) for r in rules] for f in NOTICE_FIELDS}},
         schema_overrides={"n_window": pl.Int64, "n_large_window": pl.Int64},
-    )
+    ).with_columns(pl.col(pl.String).cast(pl.Categorical))  # as the parsed codes (engine.parse.DTYPES)
 
 
 def _step_exprs(step: Step, p: Values) -> list[pl.Expr]:
@@ -104,4 +104,6 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) 
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
         .collect(engine="in-memory")
     )
-    return ranked.select(*OUTPUT_COLUMNS, *[c for c in ranked.columns if c not in OUTPUT_COLUMNS and c != "bal"])
+    coded = [c for c in OUTPUT_COLUMNS if ranked.schema[c] == pl.Categorical]  # text again for every consumer
+    return ranked.select(
+        *OUTPUT_COLUMNS, *[c for c in ranked.columns if c not in OUTPUT_COLUMNS and c != "bal"]).with_columns(pl.col(coded).cast(pl.String))

@@ -57,7 +57,7 @@ class VecOps:
             elif fill and any(isinstance(value, str) and FIELD.search(value) for value in values):
                 outputs.append(self._filled(index, values, fill))
             else:
-                new = pl.Series(values, strict=False)
+                new = _series(values)
                 outputs.append(index.replace_strict(list(range(len(values))), new, return_dtype=new.dtype))
         return tuple(outputs)
 
@@ -108,7 +108,8 @@ class VecOps:
         return pl.coalesce([self.lit(v) for v in values])
 
     def lookup(self, value: pl.Expr, mapping: Mapping[Any, Any], default: Any = None) -> pl.Expr:
-        return value.replace_strict(list(mapping), list(mapping.values()), default=default)
+        new = _series([*mapping.values(), default])
+        return value.replace_strict(list(mapping), new.head(len(mapping)), default=pl.lit(default, new.dtype), return_dtype=new.dtype)
 
     def fmt(self, template: str, *args: Any) -> pl.Expr:
         return pl.format(template, *[self.lit(a) for a in args])
@@ -275,6 +276,13 @@ def _tabulated(days: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Seri
         return fn(days)
     table = fn(pl.int_range(low, high + 1, dtype=pl.Int32, eager=True).cast(pl.Date))  # type: ignore[operator]
     return table.gather(number - low)  # type: ignore[operator]
+
+
+def _series(values: Sequence[Any]) -> pl.Series:
+    """Values as a column; text as categories (codes the rules then compare as integers)."""
+    if all(isinstance(v, str) or v is None for v in values):
+        return pl.Series(values, dtype=pl.Categorical)
+    return pl.Series(values, strict=False)
 
 
 def _as_text(value: pl.Expr) -> pl.Expr:
