@@ -11,6 +11,9 @@
 
 from __future__ import annotations
 
+import acsxl  # noqa: F401  first: it sets polars' allocator options (acsxl/__init__.py)
+
+# isort: split
 import argparse
 import io
 import subprocess

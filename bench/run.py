@@ -8,6 +8,9 @@ Targets: engine <= 1 s; scalar <= 0.2 ms/call; speed-up >= 50x; end to end <= 3 
 
 from __future__ import annotations
 
+import acsxl  # noqa: F401  first: it sets polars' allocator options (acsxl/__init__.py)
+
+# isort: split
 import argparse
 import subprocess
 import sys
