@@ -25,7 +25,7 @@ from acsxl.rules.triage import QUARTERLY_FORMS
 DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "number": pl.Float64(), "whole": pl.Int64(), "date": pl.Date(), "flag": pl.Boolean(),
     "form": pl.Categorical(), "period": pl.String(), "notice": pl.Categorical(), "status": pl.Categorical(),
-    "source": pl.Categorical(), "taxpayer_type": pl.Categorical(), "tcs": pl.String(),
+    "source": pl.Categorical(), "taxpayer_type": pl.Categorical(), "tcs": pl.Categorical(),
 }
 BY_VALUE: dict[str, Callable[[Any], v.Parsed]] = {
     "form": v.parse_form, "notice": v.parse_notice, "status": v.parse_status, "source": v.parse_source,
@@ -98,15 +98,13 @@ def _whole(series: pl.Series) -> Parsed:
 
 
 def _transaction_codes(series: pl.Series) -> Parsed:
-    """values.normalize_tcs over a column; each rewrite runs only when some value needs it."""
-    s = as_text(series).fill_null("")
-    s = s.str.to_uppercase()
-    if s.str.contains("TC", literal=True).any():
-        s = s.str.replace_all(v.TC_PREFIX, "")
-    if s.str.contains(r"[^ 0-9A-Z=/.]|  ").any():  # a separator other than single spaces
-        s = s.str.replace_all(v.TC_SEPARATORS, " ")
-    s = s.str.strip_chars()
-    return pl.select(pl.concat_str([pl.lit(" "), s, pl.lit(" ")])).to_series(), NO_PROBLEM
+    """values.normalize_tcs over the column's distinct values, as categories: the rules match several
+    patterns against them, each then once per distinct value (see ops.VecOps.matches)."""
+    keys = series.drop_nulls().unique()
+    s = as_text(keys).fill_null("").str.to_uppercase().str.replace_all(v.TC_PREFIX, "")
+    s = s.str.replace_all(v.TC_SEPARATORS, " ").str.strip_chars()
+    codes = pl.select(pl.concat_str([pl.lit(" "), s, pl.lit(" ")])).to_series()
+    return series.replace_strict(keys, codes.cast(pl.Categorical), default=pl.lit("  ", pl.Categorical), return_dtype=pl.Categorical), NO_PROBLEM
 
 
 def parse_field(series: pl.Series, field: Field) -> Parsed:

@@ -128,7 +128,13 @@ class VecOps:
         return pl.concat_str([self.lit(p) for p in parts], separator=separator, ignore_nulls=True)
 
     def matches(self, value: pl.Expr, pattern: str) -> pl.Expr:
-        return value.str.contains(pattern).fill_null(False)
+        """On categories the pattern runs once per distinct value."""
+        def run(column: pl.Series) -> pl.Series:
+            if column.dtype != pl.Categorical:
+                return column.str.contains(pattern).fill_null(False)
+            distinct = column.drop_nulls().unique().cast(pl.String)
+            return column.is_in(distinct.filter(distinct.str.contains(pattern)).to_list()).fill_null(False)
+        return value.map_batches(run, return_dtype=pl.Boolean)
 
     def add_days(self, day: pl.Expr, days: Any) -> pl.Expr:
         return day + pl.duration(days=days)
