@@ -62,26 +62,38 @@ class VecOps:
         return tuple(outputs)
 
     def _filled(self, index: pl.Expr, templates: list[str | None], fill: Mapping[str, Any]) -> pl.Expr:
-        """The chosen template filled in, built as one concat of literal segments and value slots
+        """The chosen template filled in, built only for the rows whose template is text (a message
+        template is usually chosen by few rows), as one concat of literal segments and value slots
         chosen by the case index, instead of a search-and-replace over every row's text."""
         split = [_segments(t) if t is not None else [] for t in templates]  # [literal, name, ..., literal]
         ids = list(range(len(templates)))
-        texts = {name: _as_text(self.lit(value)).fill_null("") for name, value in fill.items()}
+        missing = [i for i in ids if templates[i] is None]
+        case = pl.col("__index")
         pieces = []
         for j in range(max(len(parts) for parts in split)):
             at_j = [parts[j] if j < len(parts) else None for parts in split]
             if j % 2 == 0:  # literal segment
-                pieces.append(index.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
+                pieces.append(case.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
                 continue
             chain: Any = pl
-            for name, text in texts.items():
+            for name in fill:
                 chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
                 if chosen:
-                    chain = chain.when(index.is_in(chosen)).then(text)
+                    chain = chain.when(case.is_in(chosen)).then(pl.col(name).fill_null(""))
             pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
-        text = pl.concat_str(pieces, ignore_nulls=True)
-        missing = [i for i, t in zip(ids, templates, strict=True) if t is None]
-        return pl.when(index.is_in(missing)).then(pl.lit(None, pl.String)).otherwise(text) if missing else text
+
+        def run(packed: pl.Series) -> pl.Series:
+            frame = packed.struct.unnest()
+            chosen = ~frame.get_column("__index").is_in(missing)
+            rows = frame.filter(chosen) if missing else frame
+            rows = rows.with_columns(_text_of(rows.get_column(name)) for name in fill)
+            text = rows.select(pl.concat_str(pieces, ignore_nulls=True)).to_series()
+            if not missing:
+                return text
+            return text.gather(pl.select(pl.when(chosen).then(chosen.cum_sum() - 1)).to_series())
+
+        packed = pl.struct(index.alias("__index"), *[self.lit(value).alias(name) for name, value in fill.items()])
+        return packed.map_batches(run, return_dtype=pl.String)
 
     def eq(self, value: pl.Expr, other: Any) -> pl.Expr:
         return (value == other).fill_null(False)
@@ -113,12 +125,6 @@ class VecOps:
 
     def fmt(self, template: str, *args: Any) -> pl.Expr:
         return pl.format(template, *[self.lit(a) for a in args])
-
-    def fill(self, template: pl.Expr, values: Mapping[str, Any]) -> pl.Expr:
-        """Replace each {name} in a template with the value's text ('' when missing)."""
-        for name, value in values.items():
-            template = template.str.replace_all("{" + name + "}", _as_text(self.lit(value)).fill_null(""), literal=True)
-        return template
 
     def key(self, *parts: Any) -> pl.Expr:
         """A value that is equal exactly when all parts are (for counting distinct combinations)."""
@@ -185,7 +191,7 @@ class RowOps:
         chosen = next((case[1:] for case in cases if case[0]), otherwise)
         if not fill:
             return chosen
-        return tuple(self.fill(value, fill) if isinstance(value, str) else value for value in chosen)
+        return tuple(self._fill(value, fill) if isinstance(value, str) else value for value in chosen)
 
     def eq(self, value: Any, other: Any) -> bool:
         return value is not None and value == other
@@ -219,7 +225,7 @@ class RowOps:
             return None
         return template.format(*(_text(a) for a in args))
 
-    def fill(self, template: str | None, values: Mapping[str, Any]) -> str | None:
+    def _fill(self, template: str | None, values: Mapping[str, Any]) -> str | None:
         if template is None:
             return None
         for name, value in values.items():
@@ -291,13 +297,15 @@ def _series(values: Sequence[Any]) -> pl.Series:
     return pl.Series(values, strict=False)
 
 
-def _as_text(value: pl.Expr) -> pl.Expr:
+def _text_of(column: pl.Series) -> pl.Series:
     """A column's text as pl.format shows it; dates through a table of days (see per_day)."""
-    def run(column: pl.Series) -> pl.Series:
-        if column.dtype == pl.Date:
-            return _tabulated(column, lambda days: days.cast(pl.String))
-        return column.cast(pl.String)
-    return value.map_batches(run, return_dtype=pl.String)
+    if column.dtype == pl.Date:
+        return _tabulated(column, lambda days: days.cast(pl.String))
+    return column.cast(pl.String)
+
+
+def _as_text(value: pl.Expr) -> pl.Expr:
+    return value.map_batches(_text_of, return_dtype=pl.String)
 
 
 def _text(value: Any) -> str:

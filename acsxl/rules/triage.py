@@ -249,15 +249,15 @@ def _next_action(x: Any, r: Any, p: Any) -> Any:
 
 def _rule_issues(x: Any, r: Any, p: Any) -> Any:
     """Problems the rules see (parse problems come from acsxl.rules.values)."""
-    issues = x.join([
+    fill = {"notice": r["last_notice"], "form": r["form"]}
+    return x.join([
         x.when((x.all(x.not_(x.is_null(r["n_window"])), x.is_null(r["notice_date"]), x.is_null(r["response_due"])),
-                "notice_date: missing, needed for the {notice} deadline")),
+                "notice_date: missing, needed for the {notice} deadline"), fill=fill),
         x.when((x.all(x.is_true(r["sfr"]), x.eq(r["return_filed"], True)),
                 "sfr/return_filed: conflicting flags (SFR yes and return filed yes); SFR taken")),
         x.when((x.all(x.isin(r["form"], QUARTERLY_FORMS), x.not_(x.is_null(r["tax_period"])), x.not_(x.matches(r["tax_period"], "Q"))),
-                "tax_period: Form {form} is filed quarterly; give the quarter (e.g. 2025Q2)")),
+                "tax_period: Form {form} is filed quarterly; give the quarter (e.g. 2025Q2)"), fill=fill),
     ], "; ")
-    return x.fill(issues, {"notice": r["last_notice"], "form": r["form"]})
 
 
 STEPS: tuple[Step, ...] = (
