@@ -62,35 +62,20 @@ class VecOps:
         return tuple(outputs)
 
     def _filled(self, index: pl.Expr, templates: list[str | None], fill: Mapping[str, Any]) -> pl.Expr:
-        """The chosen template filled in, built only for the rows whose template is text (a message
-        template is usually chosen by few rows), as one concat of literal segments and value slots
-        chosen by the case index, instead of a search-and-replace over every row's text."""
-        split = [_segments(t) if t is not None else [] for t in templates]  # [literal, name, ..., literal]
-        ids = list(range(len(templates)))
-        missing = [i for i in ids if templates[i] is None]
-        case = pl.col("__index")
-        pieces = []
-        for j in range(max(len(parts) for parts in split)):
-            at_j = [parts[j] if j < len(parts) else None for parts in split]
-            if j % 2 == 0:  # literal segment
-                pieces.append(case.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
-                continue
-            chain: Any = pl
-            for name in fill:
-                chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
-                if chosen:
-                    chain = chain.when(case.is_in(chosen)).then(pl.col(name).fill_null(""))
-            pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
+        """The chosen template filled in, as one concat of literal segments and value slots chosen by
+        the case index, instead of a search-and-replace over every row's text. Where some cases have
+        no text (a message that few rows carry), it is built only for the rows that have one."""
+        missing = [i for i, t in enumerate(templates) if t is None]
+        if not missing:
+            return _concat_segments(index, templates, {name: _as_text(self.lit(v)) for name, v in fill.items()})
+        text = _concat_segments(pl.col("__index"), templates, {name: pl.col(name) for name in fill})
 
         def run(packed: pl.Series) -> pl.Series:
             frame = packed.struct.unnest()
             chosen = ~frame.get_column("__index").is_in(missing)
-            rows = frame.filter(chosen) if missing else frame
+            rows = frame.filter(chosen)
             rows = rows.with_columns(_text_of(rows.get_column(name)) for name in fill)
-            text = rows.select(pl.concat_str(pieces, ignore_nulls=True)).to_series()
-            if not missing:
-                return text
-            return text.gather(pl.select(pl.when(chosen).then(chosen.cum_sum() - 1)).to_series())
+            return rows.select(text).to_series().gather(pl.select(pl.when(chosen).then(chosen.cum_sum() - 1)).to_series())
 
         packed = pl.struct(index.alias("__index"), *[self.lit(value).alias(name) for name, value in fill.items()])
         return packed.map_batches(run, return_dtype=pl.String)
@@ -295,6 +280,26 @@ def _series(values: Sequence[Any]) -> pl.Series:
     if all(isinstance(v, str) or v is None for v in values):
         return pl.Series(values, dtype=pl.Categorical)
     return pl.Series(values, strict=False)
+
+
+def _concat_segments(case: pl.Expr, templates: list[str | None], texts: Mapping[str, pl.Expr]) -> pl.Expr:
+    """Template ``case`` with its {name} fields taken from ``texts`` (missing: ''), column by column:
+    literal segments by lookup, value slots by which case uses which name there."""
+    split = [_segments(t) if t is not None else [] for t in templates]  # [literal, name, ..., literal]
+    ids = list(range(len(templates)))
+    pieces = []
+    for j in range(max(len(parts) for parts in split)):
+        at_j = [parts[j] if j < len(parts) else None for parts in split]
+        if j % 2 == 0:  # literal segment
+            pieces.append(case.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
+            continue
+        chain: Any = pl
+        for name, text in texts.items():
+            chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
+            if chosen:
+                chain = chain.when(case.is_in(chosen)).then(text.fill_null(""))
+        pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
+    return pl.concat_str(pieces, ignore_nulls=True)
 
 
 def _text_of(column: pl.Series) -> pl.Series:
