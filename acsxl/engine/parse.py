@@ -128,17 +128,22 @@ def parse_field(series: pl.Series, field: Field) -> Parsed:
 
 
 def parse_period(series: pl.Series, forms: pl.Series) -> Parsed:
-    """A period-end date is a quarter only for quarterly forms, so the period is parsed after the form."""
-    text = as_text(series)
-    keys = text.drop_nulls().unique().to_list()
+    """A period-end date is a quarter only for quarterly forms, so the period is parsed after the form.
+    values.parse_period runs once per distinct raw value, each way only where the two ways differ."""
+    keys = series.drop_nulls().unique().to_list()
     by_year = [v.parse_period(k, quarterly=False) for k in keys]
-    by_quarter = [v.parse_period(k, quarterly=True)[0] for k in keys]
+    years = [y for y, _ in by_year]
+    quarters = [v.parse_period(k, quarterly=True)[0] for k in keys]
 
     def lookup(values: list[str | None]) -> pl.Series:
-        return text.replace_strict(keys, pl.Series(values, dtype=pl.String), default=None, return_dtype=pl.String)
+        if not keys:
+            return pl.Series([None] * len(series), dtype=pl.String)
+        return series.replace_strict(keys, pl.Series(values, dtype=pl.String), default=None, return_dtype=pl.String)
 
-    quarterly = forms.is_in(list(QUARTERLY_FORMS)).fill_null(False)
-    values = pl.select(pl.when(quarterly).then(lookup(by_quarter)).otherwise(lookup([y for y, _ in by_year]))).to_series()
+    values = lookup(years)
+    if quarters != years:
+        quarterly = forms.is_in(list(QUARTERLY_FORMS)).fill_null(False)
+        values = pl.select(pl.when(quarterly).then(lookup(quarters)).otherwise(values)).to_series()
     messages = [m for _, m in by_year]
     return values, (lookup(messages) if any(messages) else NO_PROBLEM)
 
