@@ -104,6 +104,4 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) 
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
         .collect(engine="in-memory")
     )
-    coded = [c for c in OUTPUT_COLUMNS if ranked.schema[c] == pl.Categorical]  # text again for every consumer
-    return ranked.select(
-        *OUTPUT_COLUMNS, *[c for c in ranked.columns if c not in OUTPUT_COLUMNS and c != "bal"]).with_columns(pl.col(coded).cast(pl.String))
+    return ranked.select(*OUTPUT_COLUMNS, *[c for c in ranked.columns if c not in OUTPUT_COLUMNS and c != "bal"])

@@ -101,6 +101,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     xlsxwriter writes the workbook with only the first data row of the Portfolio and Issues sheets (that
     row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
     the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata)."""
+    frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # the engine's codes, as cell text
     issues = issue_table(frame, run)
     template = io.BytesIO()
     workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
