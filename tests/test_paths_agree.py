@@ -30,7 +30,7 @@ CASE_AS_TEXT = st.fixed_dictionaries({
     "tax_period": text_or_none(st.sampled_from(["2021", "2025Q2", "Q3 2024", "6/30/2025", "2025-12-31", "soon"])),
     "balance": text_or_none(st.one_of(
         st.floats(-1000, 2_000_000, allow_nan=False).map(lambda f: f"{f:.2f}"),
-        st.sampled_from(["$1,234.50", "(250.00)", "n/a", "99999.99", "100000"]))),
+        st.sampled_from(["$1,234.50", "(250.00)", "n/a", "99999.99", "100000", " 250 ", "   ", "1e5", "inf"]))),
     "assessed_date": text_or_none(st.one_of(DAYS.map(date.isoformat), st.sampled_from(["13/45/2020", "45000"]))),
     "last_notice": text_or_none(NOTICE_TEXT),
     "notice_date": text_or_none(st.one_of(DAYS.map(date.isoformat), DAYS.map(lambda d: d.strftime("%m/%d/%Y")), st.just("later"))),

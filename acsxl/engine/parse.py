@@ -77,13 +77,12 @@ def _number(series: pl.Series) -> Parsed:
     if dtype == pl.Boolean:
         shown = series.replace_strict([True, False], ["True", "False"], return_dtype=pl.String)  # as str(bool)
         return pl.Series([None] * len(series), dtype=pl.Float64), pl.select(pl.format(v.NOT_NUMBER.replace("{v}", "{}"), shown)).to_series()
-    # Trimmed text is enough here: "1040.0" casts as it is (as_text would only drop the ".0").
-    text = series.cast(pl.String).str.strip_chars()
-    text = pl.select(pl.when(text != "").then(text)).to_series()
+    # Plain numbers cast as they are ("1040.0" too); the rest ("$1,234.50", "(250.00)", " 12 ", "n/a",
+    # blanks) go through values.parse_number, once per distinct value.
+    text = series.cast(pl.String)
     direct = text.cast(pl.Float64, strict=False)
     direct = pl.select(pl.when(direct.is_finite()).then(direct)).to_series()
-    # "$1,234.50", "(250.00)", "n/a": through values.parse_number, once per distinct value.
-    parsed, problems = by_distinct(text, v.parse_number, pl.Float64(), only=direct.is_null())
+    parsed, problems = by_distinct(text, v.parse_number, pl.Float64(), only=direct.is_null() & text.is_not_null())
     return direct.fill_null(parsed), problems
 
 
