@@ -9,7 +9,7 @@ import polars as pl
 
 from acsxl.engine.parse import parse_cases
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
-from acsxl.rules.ops import COLUMNS, VEC
+from acsxl.rules.ops import COLUMNS, VEC, spread
 from acsxl.rules.parameters import RULEBOOK, Values
 from acsxl.rules.schema import FIELDS, OUTPUT_COLUMNS
 from acsxl.rules.triage import AGGREGATE_AFTER_STEP, AGGREGATES, STEPS, Step
@@ -49,6 +49,15 @@ def _add_aggregates(df: pl.DataFrame, p: Values, given: pl.DataFrame | None) -> 
     if given is None:
         return df
     return df.with_columns(pl.coalesce(given.get_column(name), pl.col(name)).alias(name) for name in given.columns)
+
+
+def _issues_text(both: pl.Series) -> pl.Series:
+    """Parse and rule problems joined ('; '), null when none: built only for the rows that have some."""
+    parse, rule = both.struct.field("parse_issues"), both.struct.field("rule_issues")
+    rule = pl.select(pl.when(rule != "").then(rule)).to_series()
+    found = parse.is_not_null() | rule.is_not_null()
+    text = pl.select(pl.concat_str([parse.filter(found), rule.filter(found)], separator="; ", ignore_nulls=True)).to_series()
+    return spread(text, found)
 
 
 def _rank_key() -> pl.Expr:
@@ -93,13 +102,13 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) 
             df = _add_aggregates(df, p, given)
         df = df.with_columns(df.lazy().select(_step_exprs(step, p)).collect(engine="in-memory").get_columns())
 
-    joined = pl.concat_str(["parse_issues", pl.when(pl.col("rule_issues") != "").then("rule_issues")], separator="; ", ignore_nulls=True)
+    joined = pl.struct("parse_issues", "rule_issues").map_batches(_issues_text, return_dtype=pl.String)
     renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in OUTPUT_COLUMNS else c) for c in extras]
     notes = [pl.col("notes")] if "notes" in cases.columns else []
     ranked = (
         df.lazy().select(
             *[c for c in OUTPUT_COLUMNS if c not in ("rank", "issues", "client_total")],
-            pl.col("client_total").round(2), pl.when(joined != "").then(joined).alias("issues"), *notes, *renamed, "bal")
+            pl.col("client_total").round(2), joined.alias("issues"), *notes, *renamed, "bal")
         .sort(_rank_key(), maintain_order=True)
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
         .collect(engine="in-memory")

@@ -75,7 +75,7 @@ class VecOps:
             chosen = ~frame.get_column("__index").is_in(missing)
             rows = frame.filter(chosen)
             rows = rows.with_columns(_text_of(rows.get_column(name)) for name in fill)
-            return rows.select(text).to_series().gather(pl.select(pl.when(chosen).then(chosen.cum_sum() - 1)).to_series())
+            return spread(rows.select(text).to_series(), chosen)
 
         packed = pl.struct(index.alias("__index"), *[self.lit(value).alias(name) for name, value in fill.items()])
         return packed.map_batches(run, return_dtype=pl.String)
@@ -300,6 +300,11 @@ def _concat_segments(case: pl.Expr, templates: list[str | None], texts: Mapping[
                 chain = chain.when(case.is_in(chosen)).then(text.fill_null(""))
         pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
     return pl.concat_str(pieces, ignore_nulls=True)
+
+
+def spread(values: pl.Series, where: pl.Series) -> pl.Series:
+    """``values`` computed for the rows where ``where`` is true, put back in place (null elsewhere)."""
+    return values.gather(pl.select(pl.when(where).then(where.cum_sum() - 1)).to_series())
 
 
 def _text_of(column: pl.Series) -> pl.Series:
