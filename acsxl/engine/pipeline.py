@@ -72,6 +72,8 @@ def _rank_key() -> pl.Expr:
 
 def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) -> pl.DataFrame:
     """One output row per input row (``OUTPUT_COLUMNS`` then the caller's extra columns), in rank order.
+    Codes from a fixed vocabulary (form, last_notice, cause, stage, the risks...) come back as polars
+    Categoricals; every other text column as String.
 
     ``cases`` holds the canonical input columns (``acsxl.rules.schema.FIELDS``) in any dtype; a
     ``source`` column, when present, names where each row came from. ``given`` may hold client-level
