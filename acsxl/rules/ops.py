@@ -140,7 +140,7 @@ class VecOps:
         """Per distinct count of days (a few: they come from the notice catalogue), one table of days."""
         def run(both: pl.Series) -> pl.Series:
             days, counts = both.struct.field("day"), both.struct.field("n")
-            out = pl.Series([None] * len(days), dtype=pl.Date)
+            out = pl.repeat(None, len(days), dtype=pl.Date, eager=True)
             for count in counts.drop_nulls().unique():
                 moved = _tabulated(days, _business_days(count))
                 out = pl.select(pl.when(counts == count).then(moved).otherwise(out)).to_series()
