@@ -21,7 +21,7 @@ from acsxl.rules.schema import FIELDS, Field
 from acsxl.rules.triage import QUARTERLY_FORMS
 
 # Codes from a fixed vocabulary are categorical: the rules compare, look up and join on them many
-# times, and on categories each of those is an integer operation (the engine's output is text again).
+# times, and on categories each of those is an integer operation (the engine returns them so too).
 DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "number": pl.Float64(), "whole": pl.Int64(), "date": pl.Date(), "flag": pl.Boolean(),
     "form": pl.Categorical(), "period": pl.String(), "notice": pl.Categorical(), "status": pl.Categorical(),
@@ -136,7 +136,7 @@ def parse_period(series: pl.Series, forms: pl.Series) -> Parsed:
 
     def lookup(values: list[str | None]) -> pl.Series:
         if not keys:
-            return pl.Series([None] * len(series), dtype=pl.String)
+            return pl.repeat(None, len(series), dtype=pl.String, eager=True)
         return series.replace_strict(keys, pl.Series(values, dtype=pl.String), default=None, return_dtype=pl.String)
 
     values = lookup(years)
