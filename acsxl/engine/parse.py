@@ -24,7 +24,7 @@ from acsxl.rules.triage import QUARTERLY_FORMS
 # times, and on categories each of those is an integer operation (the engine returns them so too).
 DTYPES: dict[str, pl.DataType] = {
     "text": pl.String(), "number": pl.Float64(), "whole": pl.Int64(), "date": pl.Date(), "flag": pl.Boolean(),
-    "form": pl.Categorical(), "period": pl.String(), "notice": pl.Categorical(), "status": pl.Categorical(),
+    "form": pl.Categorical(), "period": pl.Categorical(), "notice": pl.Categorical(), "status": pl.Categorical(),
     "source": pl.Categorical(), "taxpayer_type": pl.Categorical(), "tcs": pl.Categorical(),
 }
 BY_VALUE: dict[str, Callable[[Any], v.Parsed]] = {

@@ -7,12 +7,13 @@ from datetime import date
 
 import polars as pl
 
+from acsxl.engine.distinct import per_distinct, select
 from acsxl.engine.parse import parse_cases
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
 from acsxl.rules.ops import COLUMNS, VEC, spread
 from acsxl.rules.parameters import RULEBOOK, Values
 from acsxl.rules.schema import FIELDS, OUTPUT_COLUMNS
-from acsxl.rules.triage import AGGREGATE_AFTER_STEP, AGGREGATES, STEPS, Step
+from acsxl.rules.triage import AGGREGATE_AFTER_STEP, AGGREGATES, STEPS, Rule, Step
 
 EXTRA = "__extra__"  # prefix that keeps the caller's own columns apart from the rules' columns
 
@@ -25,15 +26,35 @@ def catalogue_frame(as_of: date) -> pl.DataFrame:
     ).with_columns(pl.col(pl.String).cast(pl.Categorical))  # as the parsed codes (engine.parse.DTYPES)
 
 
-def _step_exprs(step: Step, p: Values) -> list[pl.Expr]:
-    exprs = []
+def _rule_exprs(names: str | tuple[str, ...], rule: Rule, p: Values) -> list[pl.Expr]:
+    out = rule(VEC, COLUMNS, p)
+    if isinstance(names, tuple):
+        return [e.alias(n) for n, e in zip(names, out, strict=True)]
+    return [VEC.lit(out).alias(names)]
+
+
+def _writes_text(df: pl.DataFrame, exprs: list[pl.Expr]) -> bool:
+    return pl.String in df.lazy().select(exprs).collect_schema().dtypes()
+
+
+def _run_step(df: pl.DataFrame, step: Step, p: Values) -> list[pl.Series]:
+    """The step's new columns: each rule once per distinct combination of its inputs where that pays
+    (``engine.distinct``), the other rules together in one lazy query on the in-memory engine.
+
+    Measured on 1M rows: one plan for all steps re-inlines shared columns into every rule; eager
+    with_columns has no common-subexpression elimination (the sentence rules repeat their case
+    index); the streaming engine redoes the holiday table per morsel. Each was 2-6x slower."""
+    columns, together = [], []
     for names, rule in step:
-        out = rule(VEC, COLUMNS, p)
-        if isinstance(names, tuple):
-            exprs.extend(e.alias(n) for n, e in zip(names, out, strict=True))
+        exprs = _rule_exprs(names, rule, p)
+        done = per_distinct(df, exprs) if _writes_text(df, exprs) else None
+        if done is None:
+            together.extend(exprs)
         else:
-            exprs.append(VEC.lit(out).alias(names))
-    return exprs
+            columns.extend(done.get_columns())
+    if together:
+        columns.extend(select(df, together).get_columns())
+    return columns
 
 
 def _add_aggregates(df: pl.DataFrame, p: Values, given: pl.DataFrame | None) -> pl.DataFrame:
@@ -90,11 +111,6 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) 
         frame = frame.with_columns(pl.format("row {}", pl.col("row_nr") + 1).alias("source"))
     frame = parse_cases(frame)
 
-    # One lazy query per step that makes only the step's new columns, attached to the frame, on the
-    # in-memory engine. Measured on 1M rows: one plan for all steps re-inlines shared columns into
-    # every rule; eager with_columns has no common-subexpression elimination (the sentence rules
-    # repeat their case index); the streaming engine redoes the holiday table per morsel. Each of
-    # those was 2-6x slower.
     df = frame.with_columns(
         pl.col("taxpayer_type").alias("taxpayer_type_in"),
         pl.coalesce(pl.col("client_id"), pl.format("(no client id) {}", pl.col("source"))).alias("client_key"),
@@ -102,7 +118,7 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) 
     for i, step in enumerate(STEPS):
         if i == AGGREGATE_AFTER_STEP:
             df = _add_aggregates(df, p, given)
-        df = df.with_columns(df.lazy().select(_step_exprs(step, p)).collect(engine="in-memory").get_columns())
+        df = df.with_columns(_run_step(df, step, p))
 
     joined = pl.struct("parse_issues", "rule_issues").map_batches(_issues_text, return_dtype=pl.String)
     renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in OUTPUT_COLUMNS else c) for c in extras]

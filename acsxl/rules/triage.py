@@ -50,7 +50,7 @@ def _cause(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
         (x.matches(r["transaction_codes"], TC_AUDIT), "audit_adjustment", "transcript: TC 922, 420/424, 300, or TC 290 after the original TC 150: an IRS adjustment"),
         (x.all(x.is_true(r["n_balance_due"]), x.any(x.eq(r["return_filed"], True), x.matches(r["transaction_codes"], TC_FILED))),
          "filed_unpaid", "balance-due notice {notice} on a filed return"),
-        (x.all(x.eq(r["return_filed"], True), r["bal"] > 0), "filed_unpaid", "return filed with a balance due"),
+        (x.all(x.eq(r["return_filed"], True), r["owed"]), "filed_unpaid", "return filed with a balance due"),
         otherwise=("unknown", "no evidence of the cause: fill Return Filed, SFR or Assessment Source, or add transcript codes"),
         fill={"form": r["form"], "notice": r["last_notice"], "source": source},
     )
@@ -128,7 +128,7 @@ AGGREGATES: dict[str, tuple[str, Rule]] = {
     "tfrp_letter": ("any", lambda x, r, p: x.eq(r["last_notice"], "L1153")),
     "ro_assigned": ("any", lambda x, r, p: x.eq(r["stage"], "revenue_officer")),
     "payroll_periods": ("n_unique", lambda x, r, p: x.when(
-        (x.all(x.eq(r["family"], "employment"), r["bal"] > 0), x.key(r["form"], r["tax_period"])), otherwise=None)),
+        (x.all(x.eq(r["family"], "employment"), r["owed"]), x.key(r["form"], r["tax_period"])), otherwise=None)),
     "unfiled_periods": ("n_unique", lambda x, r, p: x.when(
         (x.eq(r["cause"], "unfiled_sfr"), x.key(r["form"], r["tax_period"])), otherwise=None)),
 }
@@ -141,7 +141,7 @@ def _payroll_risk(x: Any, r: Any, p: Any) -> Any:
         (x.eq(r["family"], "tfrp"), "tfrp_assessed"),
         (x.all(employment, r["tfrp_letter"]), "tfrp_proposed"),
         (x.all(employment, r["payroll_periods"] >= p["payroll.pyramiding_periods"]), "pyramiding"),
-        (x.all(employment, r["bal"] > 0), "present"),
+        (x.all(employment, r["owed"]), "present"),
         otherwise="none",
     )
 
@@ -260,11 +260,12 @@ def _rule_issues(x: Any, r: Any, p: Any) -> Any:
     ], "; ")
 
 
-STEPS: tuple[Step, ...] = (
+_BEFORE_AGGREGATES: tuple[Step, ...] = (
     (
         ("family", lambda x, r, p: x.lookup(r["form"], FORM_FAMILY, None)),
         ("bal", lambda x, r, p: x.clip(x.coalesce(r["balance"], 0.0), 0.0, float("inf"))),
     ),
+    (("owed", lambda x, r, p: r["bal"] > 0),),  # a flag, so rules that only ask "is anything owed" read codes
     (
         ("taxpayer_type", lambda x, r, p: x.coalesce(r["taxpayer_type_in"], x.lookup(r["family"], FAMILY_TAXPAYER, None))),
         ("individual_debt", _individual_debt),
@@ -282,7 +283,8 @@ STEPS: tuple[Step, ...] = (
         (("deadline_type", "next_deadline"), _deadline),
     ),
     (("days_left", lambda x, r, p: x.days_between(r["next_deadline"], p.day)),),
-    # -- client aggregates (AGGREGATES) are added here --
+)
+_AFTER_AGGREGATES: tuple[Step, ...] = (
     (
         ("payroll_risk", _payroll_risk),
         ("passport_risk", _passport_risk),
@@ -294,4 +296,5 @@ STEPS: tuple[Step, ...] = (
         ("next_action", _next_action),
     ),
 )
-AGGREGATE_AFTER_STEP = 6  # the aggregates read stage and cause, so they come after the first six steps
+STEPS = _BEFORE_AGGREGATES + _AFTER_AGGREGATES
+AGGREGATE_AFTER_STEP = len(_BEFORE_AGGREGATES)  # the aggregates read stage and cause
