@@ -1,4 +1,4 @@
-"""Engine details beyond the scenario files: Excel-typed cells, ranking ties, extra columns."""
+"""Engine details beyond the scenario files: Excel-typed cells, ranking ties, extra columns, parser contracts."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from datetime import date, datetime
 
 import openpyxl
 import polars as pl
+import pytest
 
 from acsxl.cli import main
 from acsxl.engine import triage
+from acsxl.rules import values
 
 AS_OF = date(2026, 3, 2)
 
@@ -63,3 +65,17 @@ def test_an_empty_case_list_gives_an_empty_portfolio() -> None:
     out = triage(pl.DataFrame({"client_id": [], "form": [], "tax_period": [], "balance": []}, schema=dict.fromkeys(
         ["client_id", "form", "tax_period", "balance"], pl.String)), AS_OF)
     assert out.height == 0 and "next_action" in out.columns
+
+
+ODD_CELLS = ["", "  ", "n/a", "1040.0", "$1,234.50", "(250)", "13/45/2024", "2025Q5", "maybe", "CP 9999", "x", "45000",
+             "-3", "1e400", 12.5, -1.0, float("nan"), True, date(2025, 3, 1), datetime(2025, 3, 1, 14, 30)]
+
+
+@pytest.mark.parametrize("parse", [values.parse_form, values.parse_notice, values.parse_status, values.parse_source,
+                                   values.parse_taxpayer_type, values.parse_date, values.parse_flag, values.parse_number,
+                                   values.parse_whole, values.parse_period])
+def test_a_value_with_a_problem_parses_to_nothing(parse) -> None:
+    """engine.parse looks problems up only for the rows whose value came out empty."""
+    for cell in ODD_CELLS:
+        value, problem = parse(cell)
+        assert problem is None or value is None, (parse.__name__, cell, value, problem)

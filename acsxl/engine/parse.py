@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from acsxl.rules import values as v
+from acsxl.rules.ops import spread
 from acsxl.rules.schema import FIELDS, Field
 from acsxl.rules.triage import QUARTERLY_FORMS
 
@@ -52,7 +53,8 @@ def as_text(series: pl.Series) -> pl.Series:
         return pl.select(pl.when(series.dt.time() == pl.time(0)).then(series.dt.date().cast(pl.String))
                          .otherwise(series.dt.to_string("%Y-%m-%d %H:%M:%S"))).to_series()
     text = series.cast(pl.String).str.strip_chars()
-    if (text.str.ends_with("0") & text.str.contains(".", literal=True)).any():  # "1040.0" can occur
+    zero = text.str.ends_with("0")  # cheap first look for "1040.0" written as text
+    if zero.any() and text.filter(zero).str.contains(v.INTEGRAL_TEXT).any():
         text = text.str.replace(v.INTEGRAL_TEXT, "${1}")
     return pl.select(pl.when(text != "").then(text)).to_series()
 
@@ -63,10 +65,14 @@ def by_distinct(series: pl.Series, parse: Callable[[Any], v.Parsed], dtype: pl.D
     keys = pool.drop_nulls().unique().to_list()
     results = [parse(key) for key in keys]
     values = series.replace_strict(keys, pl.Series([r[0] for r in results], dtype=dtype), default=None, return_dtype=dtype)
-    messages = [r[1] for r in results]
-    if not any(messages):
+    bad = [(key, message) for key, (_, message) in zip(keys, results, strict=True) if message]
+    if not bad:
         return values, NO_PROBLEM
-    return values, series.replace_strict(keys, pl.Series(messages, dtype=pl.String), default=None, return_dtype=pl.String)
+    # A value with a problem parses to nothing: the messages are looked up for those rows only.
+    suspect = values.is_null() & series.is_not_null()
+    messages = series.filter(suspect).replace_strict(
+        [k for k, _ in bad], pl.Series([m for _, m in bad], dtype=pl.String), default=None, return_dtype=pl.String)
+    return values, spread(messages, suspect)
 
 
 def _number(series: pl.Series) -> Parsed:
