@@ -79,3 +79,14 @@ def test_a_value_with_a_problem_parses_to_nothing(parse) -> None:
     for cell in ODD_CELLS:
         value, problem = parse(cell)
         assert problem is None or value is None, (parse.__name__, cell, value, problem)
+
+
+def test_payroll_periods_count_distinct_form_and_period_a_missing_period_included() -> None:
+    """Pyramiding needs two or more distinct employment periods; the same quarter twice is one, and a
+    row without its period (flagged on the row) is still a liability of its own."""
+    frame = pl.DataFrame({"client_id": ["A", "A", "B", "B", "C", "C"], "form": ["941", "941", "941", "941", "941", "940"],
+                          "tax_period": ["2024Q1", None, "2024Q1", "2024Q1", "2024Q1", "2024"],
+                          "balance": [100.0, 200.0, 5.0, 6.0, 1.0, 1.0]})
+    out = triage(frame, AS_OF)
+    risk = dict(zip(out["client_id"], out["payroll_risk"].cast(pl.String), strict=True))
+    assert risk == {"A": "pyramiding", "B": "present", "C": "pyramiding"}

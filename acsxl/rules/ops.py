@@ -111,9 +111,11 @@ class VecOps:
     def fmt(self, template: str, *args: Any) -> pl.Expr:
         return pl.format(template, *[self.lit(a) for a in args])
 
-    def key(self, *parts: Any) -> pl.Expr:
-        """A value that is equal exactly when all parts are (for counting distinct combinations)."""
-        return pl.struct([self.lit(p) for p in parts]).hash()
+    def key(self, first: Any, second: Any) -> pl.Expr:
+        """A value equal exactly when both parts are, a missing part included (for counting distinct
+        combinations of two codes): their category numbers, below 2**31, packed into one integer."""
+        a, b = ((self.lit(p).to_physical().cast(pl.Int32).cast(pl.Int64) + 1).fill_null(0) for p in (first, second))
+        return a * 2**32 + b
 
     def join(self, parts: Sequence[Any], separator: str) -> pl.Expr:
         return pl.concat_str([self.lit(p) for p in parts], separator=separator, ignore_nulls=True)
@@ -217,8 +219,8 @@ class RowOps:
             template = template.replace("{" + name + "}", "" if value is None else _text(value))
         return template
 
-    def key(self, *parts: Any) -> tuple[Any, ...]:
-        return parts
+    def key(self, first: Any, second: Any) -> tuple[Any, Any]:
+        return first, second
 
     def join(self, parts: Sequence[Any], separator: str) -> str:
         return separator.join(p for p in parts if p is not None)
