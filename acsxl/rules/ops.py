@@ -139,14 +139,21 @@ class VecOps:
         return per_day(day, _business_days(0), pl.Date)
 
     def add_business_days(self, day: pl.Expr, n: Any) -> pl.Expr:
-        """Per distinct count of days (a few: they come from the notice catalogue), one table of days."""
+        """One table of days per distinct count of days (a few: they come from the notice catalogue),
+        stacked, and one gather from it."""
         def run(both: pl.Series) -> pl.Series:
             days, counts = both.struct.field("day"), both.struct.field("n")
-            out = pl.repeat(None, len(days), dtype=pl.Date, eager=True)
-            for count in counts.drop_nulls().unique():
-                moved = _tabulated(days, _business_days(count))
-                out = pl.select(pl.when(counts == count).then(moved).otherwise(out)).to_series()
-            return out
+            distinct = counts.drop_nulls().unique().sort().cast(pl.Int64).to_list()
+            span = _day_span(days)
+            if span is None or not distinct or distinct[-1] - distinct[0] > MAX_TABLE_DAYS:  # each count over the column
+                out = pl.repeat(None, len(days), dtype=pl.Date, eager=True)
+                for count in distinct:
+                    out = pl.select(pl.when(counts == count).then(_business_days(count)(days)).otherwise(out)).to_series()
+                return out
+            table = pl.concat([_business_days(count)(span) for count in distinct])
+            slot = dict(zip(distinct, range(len(distinct)), strict=True))  # each count's table, by a gather too
+            which = pl.Series([slot.get(c) for c in range(distinct[0], distinct[-1] + 1)], dtype=pl.Int64).gather(counts - distinct[0])
+            return table.gather(which * len(span) + _place(days, span))
         return pl.struct(day.alias("day"), self.lit(n).alias("n")).map_batches(run, return_dtype=pl.Date)
 
     def days_between(self, later: pl.Expr, earlier: Any) -> pl.Expr:
@@ -269,12 +276,22 @@ def per_day(day: pl.Expr, fn: Callable[[pl.Series], pl.Series], dtype: Any) -> p
 
 
 def _tabulated(days: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    span = _day_span(days)
+    return fn(days) if span is None else fn(span).gather(_place(days, span))
+
+
+def _day_span(days: pl.Series) -> pl.Series | None:
+    """Every calendar day from the column's first to its last; None when there are none or too many."""
     number = days.to_physical()
     low, high = number.min(), number.max()
     if low is None or high - low > MAX_TABLE_DAYS:  # type: ignore[operator]
-        return fn(days)
-    table = fn(pl.int_range(low, high + 1, dtype=pl.Int32, eager=True).cast(pl.Date))  # type: ignore[operator]
-    return table.gather(number - low)  # type: ignore[operator]
+        return None
+    return pl.int_range(low, high + 1, dtype=pl.Int32, eager=True).cast(pl.Date)  # type: ignore[operator]
+
+
+def _place(days: pl.Series, span: pl.Series) -> pl.Series:
+    """Each day's position in ``span`` (null for a missing day)."""
+    return days.to_physical().cast(pl.Int64) - span.to_physical()[0]
 
 
 def _series(values: Sequence[Any]) -> pl.Series:
