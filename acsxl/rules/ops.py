@@ -38,7 +38,7 @@ class VecOps:
     def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> tuple[pl.Expr, ...]:
         """Several outputs decided by one list of cases: the outputs of the first true case, text
         templates with their {name} fields filled from ``fill`` (the value's text, '' when missing).
-        The cases become one integer index; outputs that are plain values are then a single lookup
+        The cases become one integer index; outputs that are plain values are then a single gather
         (much cheaper than a chain of string columns)."""
         index: Any = pl
         for i, case in enumerate(cases):
@@ -58,7 +58,7 @@ class VecOps:
                 outputs.append(self._filled(index, values, fill))
             else:
                 new = _series(values)
-                outputs.append(index.replace_strict(list(range(len(values))), new, return_dtype=new.dtype))
+                outputs.append(pl.lit(new).gather(index))
         return tuple(outputs)
 
     def _filled(self, index: pl.Expr, templates: list[str | None], fill: Mapping[str, Any]) -> pl.Expr:
@@ -334,7 +334,7 @@ def _concat_segments(case: pl.Expr, templates: list[str | None], texts: Mapping[
     for j in range(max(len(parts) for parts in split)):
         at_j = [parts[j] if j < len(parts) else None for parts in split]
         if j % 2 == 0:  # literal segment
-            pieces.append(case.replace_strict(ids, pl.Series(at_j, dtype=pl.String), return_dtype=pl.String))
+            pieces.append(pl.lit(pl.Series(at_j, dtype=pl.String)).gather(case))
             continue
         chain: Any = pl
         for name, text in texts.items():
