@@ -106,5 +106,5 @@ def triage_case(case: Mapping[str, Any], as_of: date, client: Mapping[str, Any] 
         r[name] = client[name] if name in client else AGGREGATORS[how]([rule(ROW, r, p)])
     _run_steps(r, p, STEPS[AGGREGATE_AFTER_STEP:])
     r["client_total"] = round(r["client_total"], 2)
-    r["issues"] = "; ".join(s for s in (r["parse_issues"], r["rule_issues"]) if s) or None
+    r["issues"] = ROW.join([r["parse_issues"], r["rule_issues"]], "; ")
     return {c: r.get(c) for c in OUTPUT_COLUMNS if c != "rank"}

@@ -10,7 +10,7 @@ import polars as pl
 from acsxl.engine.distinct import per_distinct, select
 from acsxl.engine.parse import parse_cases
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
-from acsxl.rules.ops import COLUMNS, VEC, spread
+from acsxl.rules.ops import COLUMNS, VEC
 from acsxl.rules.parameters import RULEBOOK, Values
 from acsxl.rules.schema import FIELDS, OUTPUT_COLUMNS
 from acsxl.rules.triage import AGGREGATE_AFTER_STEP, AGGREGATES, STEPS, Rule, Step
@@ -72,15 +72,6 @@ def _add_aggregates(df: pl.DataFrame, p: Values, given: pl.DataFrame | None) -> 
     return df.with_columns(pl.coalesce(given.get_column(name), pl.col(name)).alias(name) for name in given.columns)
 
 
-def _issues_text(both: pl.Series) -> pl.Series:
-    """Parse and rule problems joined ('; '), null when none: built only for the rows that have some."""
-    parse, rule = both.struct.field("parse_issues"), both.struct.field("rule_issues")
-    rule = pl.select(pl.when(rule != "").then(rule)).to_series()
-    found = parse.is_not_null() | rule.is_not_null()
-    text = pl.select(pl.concat_str([parse.filter(found), rule.filter(found)], separator="; ", ignore_nulls=True)).to_series()
-    return spread(text, found)
-
-
 def _rank_key() -> pl.Expr:
     """Most urgent first: higher priority, then fewer days left (none last), then the larger balance,
     packed into one 63-bit integer (7 bits priority, 16 bits days left clamped to +-32,767, 40 bits
@@ -120,7 +111,7 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) 
             df = _add_aggregates(df, p, given)
         df = df.with_columns(_run_step(df, step, p))
 
-    joined = pl.struct("parse_issues", "rule_issues").map_batches(_issues_text, return_dtype=pl.String)
+    joined = VEC.join([pl.col("parse_issues"), pl.col("rule_issues")], "; ")
     renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in OUTPUT_COLUMNS else c) for c in extras]
     notes = [pl.col("notes")] if "notes" in cases.columns else []
     ranked = (
