@@ -66,9 +66,12 @@ def page_header(title: str, run: RunInfo) -> str:
 
 
 def source_parts() -> tuple[pl.Expr, pl.Expr]:
-    """'file, sheet, row 12' (or 'file, row 12') -> prefix 'file, sheet' and row 12 (see SourceFile.prefix)."""
-    return (pl.col("source").str.extract(r"^(.*), row \d+$", 1).alias("prefix"),
-            pl.col("source").str.extract(r", row (\d+)$", 1).cast(pl.Int64, strict=False).alias("row"))
+    """'file, sheet, row 12' (or 'file, row 12') -> prefix 'file, sheet' and row 12 (see SourceFile.prefix).
+    The prefix is the text before the last ', row N' (cut by length: a regex for it backtracks)."""
+    source = pl.col("source")
+    row = source.str.extract(r", row (\d+)$", 1)
+    prefix = source.str.head(source.str.len_chars() - row.str.len_chars() - len(", row "))
+    return prefix.alias("prefix"), row.cast(pl.Int64, strict=False).alias("row")
 
 
 def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFrame:
@@ -220,27 +223,34 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
 
 def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
     """The source cells' hyperlinks (the sheet's <hyperlinks>) and the relationships of the external ones:
-    each goes to its row in the workbook it came from, inside this workbook when written into it."""
+    each goes to its row in the workbook it came from, inside this workbook when written into it. The
+    text that comes from a source file (its path, sheet and label) is escaped once per file."""
     inside = run.inside.resolve() if run.inside else None
     sources = pl.DataFrame(
         {"prefix": [s.prefix for s in run.sources],
          "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in run.sources],
          "sheet": [s.sheet for s in run.sources]},
-        schema={"prefix": pl.String, "uri": pl.String, "sheet": pl.String})
-    rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), "source", *source_parts())
+        schema={"prefix": pl.String, "uri": pl.String, "sheet": pl.String},
+    ).select(
+        "prefix", "uri", "sheet",
+        escaped_attribute(pl.col("uri")).alias("target"),
+        escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True) + pl.lit("'!A")).alias("place"),
+        escaped_attribute(pl.col("prefix")).alias("shown"),
+    )
+    rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), *source_parts())
             .join(sources, on="prefix", how="inner", maintain_order="left")
             .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
     if rows.height == 0:
         return "", ""
-    location = pl.concat_str([pl.lit(' location="'), escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True)
-                                                                         + pl.lit("'!A") + pl.col("row").cast(pl.String)), pl.lit('"')])
+    row = pl.col("row").cast(pl.String)
+    location = pl.concat_str([pl.lit(' location="'), pl.col("place"), row, pl.lit('"')])
     rel_id = pl.concat_str([pl.lit("rIdL"), pl.col("at")])
     xml = rows.select(
         pl.concat_str([pl.lit(f'<hyperlink ref="{column}'), pl.col("at"), pl.lit('"'),
                        pl.when(pl.col("uri").is_not_null()).then(pl.concat_str([pl.lit(' r:id="'), rel_id, pl.lit('"')])).otherwise(pl.lit("")),
-                       location.fill_null(""), pl.lit(' display="'), escaped_attribute(pl.col("source")), pl.lit('"/>')]).str.join("").alias("links"),
+                       location.fill_null(""), pl.lit(' display="'), pl.col("shown"), pl.lit(", row "), row, pl.lit('"/>')]).str.join("").alias("links"),
         pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
-                       escaped_attribute(pl.col("uri")), pl.lit('" TargetMode="External"/>')]).str.join("").alias("rels"),
+                       pl.col("target"), pl.lit('" TargetMode="External"/>')]).str.join("").alias("rels"),
     )
     links, rels = xml.row(0)
     return f"<hyperlinks>{links}</hyperlinks>", rels or ""
