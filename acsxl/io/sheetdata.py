@@ -79,6 +79,7 @@ def escaped_text(text: str) -> str:
 
 def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, heights: pl.Series | None = None) -> pl.Series:
     """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel)."""
+    frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # codes are cell text like any other
     row = pl.int_range(first_row, first_row + pl.len()).cast(pl.String)
     height = pl.lit("")
     if heights is not None:
