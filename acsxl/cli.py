@@ -12,7 +12,7 @@ import polars as pl
 
 from acsxl import __version__
 from acsxl.engine import triage
-from acsxl.excel import workbook
+from acsxl.excel import MODULE, WORKBOOK
 from acsxl.io.portfolio import RunInfo, SourceFile
 from acsxl.io.reader import expand_inputs
 from acsxl.io.writer import FORMATS, OutputError, atomic_write, write_output
@@ -78,13 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "excel",
         help="write the Excel workbook with the Refresh portfolio button and the =ACS_... functions",
-        description=f"Write {workbook.WORKBOOK} (a Start sheet with the Refresh portfolio button, a Cases sheet with the sample "
-        f"cases and example =ACS_... formulas, the Portfolio, Summary and Issues sheets, xlwings.conf) and {workbook.MODULE} "
+        description=f"Write {WORKBOOK} (a Start sheet with the Refresh portfolio button, a Cases sheet with the sample "
+        f"cases and example =ACS_... formulas, the Portfolio, Summary and Issues sheets, xlwings.conf) and {MODULE} "
         "(the button's Python side, which must stay beside the workbook under the workbook's name) into FOLDER, then print "
         "the next steps. Needs xlwings: pip install 'acsxl[excel]'.",
     )
     e.add_argument("folder", type=Path, metavar="FOLDER", help="where to put the workbook (created if needed)")
-    e.add_argument("--force", action="store_true", help=f"replace an existing {workbook.WORKBOOK} (its cases would be lost)")
+    e.add_argument("--force", action="store_true", help=f"replace an existing {WORKBOOK} (its cases would be lost)")
     e.set_defaults(run=cmd_excel)
 
     s = sub.add_parser("sample", help="write a synthetic case list (no real taxpayer data)",
@@ -206,7 +206,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_excel(args: argparse.Namespace) -> int:
-    target = args.folder / workbook.WORKBOOK
+    from acsxl.excel import workbook  # only here: the other commands need not load the workbook builder
+
+    target = args.folder / WORKBOOK
     if target.exists() and not args.force:
         print(f"acsxl: {target} exists; it may hold your cases. Use --force to replace it, or choose another folder.", file=sys.stderr)
         return EXIT_FAILED

@@ -23,14 +23,13 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from acsxl.excel import MODULE, WORKBOOK
 from acsxl.excel import functions as f
 from acsxl.excel.button import SHEETS
 from acsxl.io.writer import atomic_write
 from acsxl.rules.schema import HEADER_ALIASES, HEADERS, OUTPUT_COLUMNS, header_key
 from acsxl.sample import sample_cases
 
-WORKBOOK = "acs_portfolio.xlsm"
-MODULE = "acs_portfolio.py"  # xlwings' SampleCall imports the module named after the workbook
 TEMPLATE = "quickstart_standalone.xlsm"  # inside the xlwings package
 MACRO = "SampleCall"
 UDF_MODULE = "acsxl.excel.udfs"

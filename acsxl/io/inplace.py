@@ -13,9 +13,19 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from xml.sax.saxutils import quoteattr
 
-from acsxl.io.package import RELATIONSHIPS_NS, Package, PackageError, Relationship, attributes, insert_before, relative, rels_name, rid_attribute
+from acsxl.io.package import (
+    RELATIONSHIPS_NS,
+    Package,
+    PackageError,
+    Relationship,
+    attributes,
+    insert_before,
+    quoted,
+    relative,
+    rels_name,
+    rid_attribute,
+)
 from acsxl.io.stylesheet import merge_styles
 
 OWNED_SHEETS = ("Portfolio", "Summary", "Issues")
@@ -85,7 +95,7 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
             target = _free(client, posixpath.join(folder, "worksheets", f"{slug}.xml"))
             rel_id = _free_id({r.id for r in client.relationships(book)}, f"rIdAcsxl{name}")
             client.add_relationship(book, rel_id, f"{RELATIONSHIPS_NS}/worksheet", target)
-            tag = f"<sheet name={quoteattr(name)} sheetId=\"{next_sheet_id}\" {rid_attr}={quoteattr(rel_id)}/>"
+            tag = f"<sheet name={quoted(name)} sheetId=\"{next_sheet_id}\" {rid_attr}={quoted(rel_id)}/>"
             book_xml = insert_before(book_xml, "</sheets>", tag)
             next_sheet_id += 1
         client.put(target, _sheet_xml(ours.text(source), merged.xf, merged.dxf, strings))
@@ -244,7 +254,7 @@ def _copy_related(ours: Package, source: str, client: Package, target: str, slug
 
 
 def _relationship_tag(rel: Relationship, target: str) -> str:
-    return f"<Relationship Id={quoteattr(rel.id)} Type={quoteattr(rel.type)} Target={quoteattr(target)}/>"
+    return f"<Relationship Id={quoted(rel.id)} Type={quoted(rel.type)} Target={quoted(target)}/>"
 
 
 def _drop_from_calc_chain(text: str, sheet_ids: set[str]) -> str:

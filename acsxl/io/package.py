@@ -10,7 +10,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
-from xml.sax.saxutils import quoteattr
 
 CONTENT_TYPES = "[Content_Types].xml"
 RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -37,6 +36,13 @@ class Relationship:
     @property
     def kind(self) -> str:
         return self.type.rsplit("/", 1)[-1]
+
+
+def quoted(value: str) -> str:
+    """An XML attribute value with its quotes (as xml.sax.saxutils.quoteattr, which pulls in urllib and ssl)."""
+    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
+        value = value.replace(char, entity)
+    return f'"{value}"'
 
 
 def rels_name(part: str) -> str:
@@ -122,7 +128,7 @@ class Package:
 
     def add_relationship(self, source: str, rel_id: str, rel_type: str, target: str) -> None:
         name = rels_name(source)
-        tag = f"<Relationship Id={quoteattr(rel_id)} Type={quoteattr(rel_type)} Target={quoteattr(relative(source, target))}/>"
+        tag = f"<Relationship Id={quoted(rel_id)} Type={quoted(rel_type)} Target={quoted(relative(source, target))}/>"
         self.put(name, insert_before(self.text(name), "</Relationships>", tag))
 
     def remove_relationship(self, source: str, rel: Relationship) -> None:
@@ -139,7 +145,7 @@ class Package:
         if self.content_type(part) == content_type:
             return
         self.drop_content_type(part)
-        tag = f"<Override PartName={quoteattr('/' + part)} ContentType={quoteattr(content_type)}/>"
+        tag = f"<Override PartName={quoted('/' + part)} ContentType={quoted(content_type)}/>"
         self.put(CONTENT_TYPES, insert_before(self.text(CONTENT_TYPES), "</Types>", tag))
 
     def drop_content_type(self, part: str) -> None:
