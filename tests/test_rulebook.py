@@ -85,6 +85,7 @@ def test_every_parameter_is_used_by_the_engine_and_the_scalar_path() -> None:
 
         catalogue_module.RULEBOOK = fresh
         catalogue_module.notice_rules.cache_clear()
+        engine_module._rule_exprs.cache_clear()  # rules are built once per day: build them from the fresh rulebook
         frame = sample_cases(300, seed=3, anchor=date(2026, 3, 1))
         triage(frame.rename({"Client #": "client_id"}), date(2026, 3, 2))
         triage_case({"client_id": "A", "form": "1040", "tax_period": "2023", "balance": 1, "last_notice": "LT11",
@@ -92,6 +93,7 @@ def test_every_parameter_is_used_by_the_engine_and_the_scalar_path() -> None:
     finally:
         parameters.RULEBOOK = engine_module.RULEBOOK = scalar_module.RULEBOOK = catalogue_module.RULEBOOK = real
         catalogue_module.notice_rules.cache_clear()
+        engine_module._rule_exprs.cache_clear()
     unused = set(fresh.parameters) - fresh.used
     assert not unused, f"parameters nobody reads: {sorted(unused)}"
 

@@ -3,7 +3,9 @@ expressions, aggregate per client, rank."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -26,14 +28,16 @@ def catalogue_frame(as_of: date) -> pl.DataFrame:
     ).with_columns(pl.col(pl.String).cast(pl.Categorical))  # as the parsed codes (engine.parse.DTYPES)
 
 
-def _rule_exprs(names: str | tuple[str, ...], rule: Rule, p: Values) -> list[pl.Expr]:
-    out = rule(VEC, COLUMNS, p)
+@lru_cache(maxsize=256)  # a triage reads about 20 rules for one day
+def _rule_exprs(names: str | tuple[str, ...], rule: Rule, day: date) -> tuple[pl.Expr, ...]:
+    """The rule as expressions over the parameters in force on ``day``, built once per day."""
+    out = rule(VEC, COLUMNS, RULEBOOK.at(day))
     if isinstance(names, tuple):
-        return [e.alias(n) for n, e in zip(names, out, strict=True)]
-    return [VEC.lit(out).alias(names)]
+        return tuple(e.alias(n) for n, e in zip(names, out, strict=True))
+    return (VEC.lit(out).alias(names),)
 
 
-def _writes_text(df: pl.DataFrame, exprs: list[pl.Expr]) -> bool:
+def _writes_text(df: pl.DataFrame, exprs: Sequence[pl.Expr]) -> bool:
     return pl.String in df.lazy().select(exprs).collect_schema().dtypes()
 
 
@@ -46,7 +50,7 @@ def _run_step(df: pl.DataFrame, step: Step, p: Values) -> list[pl.Series]:
     index); the streaming engine redoes the holiday table per morsel. Each was 2-6x slower."""
     columns, together = [], []
     for names, rule in step:
-        exprs = _rule_exprs(names, rule, p)
+        exprs = list(_rule_exprs(names, rule, p.day))
         done = per_distinct(df, exprs) if _writes_text(df, exprs) else None
         if done is None:
             together.extend(exprs)
