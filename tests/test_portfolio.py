@@ -104,7 +104,6 @@ def test_source_cells_link_to_the_source_row(portfolio) -> None:
     links = {ws[f"{headers['Source']}{r}"].value: ws[f"{headers['Source']}{r}"].hyperlink for r in range(2, 8)}
     more = links["more.xlsx, Cases, row 2"]
     assert more is not None and more.target.endswith("more.xlsx") and more.location == "'Cases'!A2"
-    assert more.display == "more.xlsx, Cases, row 2"
     assert links["cases.csv, row 3"].target.endswith("cases.csv")
 
 
@@ -123,7 +122,6 @@ def test_links_to_files_and_sheets_with_quotes_and_ampersands(tmp_path) -> None:
     headers = {c.value: c.column_letter for c in ws[1]}
     cell = ws[f"{headers['Source']}2"]
     assert cell.value == "R&D <2025>.xlsx, Cases & 'open', row 2"
-    assert cell.hyperlink.display == cell.value
     assert cell.hyperlink.location == "'Cases & ''open'''!A2"
     assert cell.hyperlink.target == source.resolve().as_uri()
 

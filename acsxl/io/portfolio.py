@@ -224,7 +224,8 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
 def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
     """The source cells' hyperlinks (the sheet's <hyperlinks>) and the relationships of the external ones:
     each goes to its row in the workbook it came from, inside this workbook when written into it. The
-    text that comes from a source file (its path, sheet and label) is escaped once per file."""
+    text that comes from a source file (its path and sheet) is escaped once per file. No ``display``
+    attribute: the cell shows its own text (the attribute is for a text other than the cell's)."""
     inside = run.inside.resolve() if run.inside else None
     sources = pl.DataFrame(
         {"prefix": [s.prefix for s in run.sources],
@@ -235,7 +236,6 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
         "prefix", "uri", "sheet",
         escaped_attribute(pl.col("uri")).alias("target"),
         escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True) + pl.lit("'!A")).alias("place"),
-        escaped_attribute(pl.col("prefix")).alias("shown"),
     )
     rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), *source_parts())
             .join(sources, on="prefix", how="inner", maintain_order="left")
@@ -248,7 +248,7 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
     xml = rows.select(
         pl.concat_str([pl.lit(f'<hyperlink ref="{column}'), pl.col("at"), pl.lit('"'),
                        pl.when(pl.col("uri").is_not_null()).then(pl.concat_str([pl.lit(' r:id="'), rel_id, pl.lit('"')])).otherwise(pl.lit("")),
-                       location.fill_null(""), pl.lit(' display="'), pl.col("shown"), pl.lit(", row "), row, pl.lit('"/>')]).str.join("").alias("links"),
+                       location.fill_null(""), pl.lit("/>")]).str.join("").alias("links"),
         pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
                        pl.col("target"), pl.lit('" TargetMode="External"/>')]).str.join("").alias("rels"),
     )
