@@ -129,3 +129,16 @@ def test_day_tables_equal_polars_calendar_ops() -> None:
             pl.when(pl.col("n").is_not_null()).then(
                 pl.col("d").dt.add_business_days(pl.col("n").fill_null(0), holidays=holidays, roll="forward")).alias("business"))
         assert got.to_dicts() == expected.to_dicts()
+
+
+def test_holidays_worked_out_year_by_year_equal_the_whole_range() -> None:
+    """calendar computes D.C. holidays per year as needed; the answer equals one computation over all
+    the years, observed days across New Year included (e.g. 2021-12-31 for New Year's Day 2022)."""
+    import holidays
+
+    from acsxl.rules import calendar
+
+    whole = sorted(d for d in holidays.US(subdiv="DC", years=calendar.YEARS) if d.year in calendar.YEARS)
+    assert list(calendar.dc_holidays()) == whole
+    assert date(2021, 12, 31) in calendar.dc_holidays(2021, 2021)
+    assert calendar.dc_holidays(1900, 1901) == () and calendar.dc_holidays(2026, 2025) == ()

@@ -8,21 +8,25 @@ from functools import cache
 
 import holidays
 
-YEARS = range(1990, 2101)
+YEARS = range(1990, 2101)  # years with holidays; outside them only weekends are skipped
 
 
 @cache
-def dc_holidays() -> tuple[date, ...]:
-    return tuple(sorted(holidays.US(subdiv="DC", years=YEARS).keys()))
+def _year(year: int) -> frozenset[date]:
+    """The D.C. holidays falling in ``year``, worked out with the years around it (an observed day can
+    cross New Year). Computed year by year as needed: all 111 years take the holidays package ~50 ms."""
+    if year not in YEARS:
+        return frozenset()
+    return frozenset(d for d in holidays.US(subdiv="DC", years=range(year - 1, year + 2)) if d.year == year)
 
 
-@cache
-def _holiday_set() -> frozenset[date]:
-    return frozenset(dc_holidays())
+def dc_holidays(first: int = YEARS.start, last: int = YEARS.stop - 1) -> tuple[date, ...]:
+    """The holidays of the years ``first`` to ``last``, in order."""
+    return tuple(sorted(d for year in range(max(first, YEARS.start), min(last, YEARS.stop - 1) + 1) for d in _year(year)))
 
 
 def is_business_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _holiday_set()
+    return day.weekday() < 5 and day not in _year(day.year)
 
 
 def roll_forward(day: date) -> date:

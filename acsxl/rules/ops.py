@@ -280,7 +280,11 @@ MAX_TABLE_DAYS = 80_000  # about 220 years: a wider spread of dates (bad data) i
 
 
 def _business_days(n: int) -> Callable[[pl.Series], pl.Series]:
-    return lambda days: days.dt.add_business_days(n, holidays=calendar.dc_holidays(), roll="forward")
+    def move(days: pl.Series) -> pl.Series:  # the holidays of the days' years and the next (a move can cross New Year)
+        years = days.dt.year()
+        first, last = (years.min(), years.max()) if years.null_count() < len(years) else (0, -1)
+        return days.dt.add_business_days(n, holidays=calendar.dc_holidays(first, last + 1 + n // 200), roll="forward")  # type: ignore[operator]
+    return move
 
 
 def per_day(day: pl.Expr, fn: Callable[[pl.Series], pl.Series], dtype: Any) -> pl.Expr:
