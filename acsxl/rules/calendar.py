@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import cache
 
-import holidays
-
 YEARS = range(1990, 2101)  # years with holidays; outside them only weekends are skipped
 
 
@@ -17,7 +15,14 @@ def _year(year: int) -> frozenset[date]:
     cross New Year). Computed year by year as needed: all 111 years take the holidays package ~50 ms."""
     if year not in YEARS:
         return frozenset()
+    import holidays  # here, not at the top: importing it and loading its US calendar take ~80 ms (see prepare)
+
     return frozenset(d for d in holidays.US(subdiv="DC", years=range(year - 1, year + 2)) if d.year == year)
+
+
+def prepare(year: int) -> None:
+    """Load the holiday calendar ahead of use: the CLI calls this on a thread while workbooks are read."""
+    _year(year)
 
 
 def dc_holidays(first: int = YEARS.start, last: int = YEARS.stop - 1) -> tuple[date, ...]:
