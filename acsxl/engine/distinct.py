@@ -43,15 +43,15 @@ def _packable(dtype: pl.DataType) -> bool:
 def per_distinct(frame: pl.DataFrame, exprs: list[pl.Expr]) -> pl.DataFrame | None:
     """``frame.select(exprs)`` for row-wise ``exprs``, computed once per distinct combination of the
     columns they read; None when that does not pay (see the module's docstring)."""
-    roots = sorted({name for e in exprs for name in e.meta.root_names()})
-    key = packed_key(frame.select(roots)) if roots else None
+    inputs = frame.select(sorted({name for e in exprs for name in e.meta.root_names()}))
+    key = packed_key(inputs) if inputs.width else None
     if key is None:
         return None
     first = key.is_first_distinct()
     distinct = first.sum()
     if distinct > MAX_SHARE * frame.height:
         return None
-    results = select(frame.select(roots).filter(first), exprs)
+    results = select(inputs.filter(first), exprs)
     slot = key.replace_strict(key.filter(first), pl.int_range(distinct, eager=True, dtype=pl.UInt32))
     return results.select(pl.all().gather(slot))
 

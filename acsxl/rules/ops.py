@@ -106,7 +106,7 @@ class VecOps:
 
     def lookup(self, value: pl.Expr, mapping: Mapping[Any, Any], default: Any = None) -> pl.Expr:
         """On categories: a table over the column's category numbers and one gather (a hash lookup
-        per row costs five times as much)."""
+        per row costs two to three times as much)."""
         new = _series([*mapping.values(), default])
         keys, values = list(mapping), new.head(len(mapping))
 
