@@ -38,9 +38,14 @@ class Relationship:
         return self.type.rsplit("/", 1)[-1]
 
 
+def escaped_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def quoted(value: str) -> str:
     """An XML attribute value with its quotes (as xml.sax.saxutils.quoteattr, which pulls in urllib and ssl)."""
-    for char, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
+    value = escaped_text(value)
+    for char, entity in (('"', "&quot;"), ("\n", "&#10;"), ("\r", "&#13;"), ("\t", "&#9;")):
         value = value.replace(char, entity)
     return f'"{value}"'
 

@@ -16,7 +16,7 @@ from typing import BinaryIO
 import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
-from acsxl.io.package import Package
+from acsxl.io.package import Package, escaped_text
 
 EXCEL_EPOCH_OFFSET = 25_569  # serial number of 1970-01-01 in Excel's 1900 date system (ECMA-376 18.17.4.1)
 CHUNK_ROWS = 20_000
@@ -71,10 +71,6 @@ def _with_rows(template: str, row: pl.Expr) -> list[pl.Expr]:
     for piece in pieces[1:]:
         out += [row, pl.lit(piece)]
     return out
-
-
-def escaped_text(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, heights: pl.Series | None = None) -> pl.Series:
