@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -103,35 +104,38 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
 
     xlsxwriter writes the workbook with only the first data row of the Portfolio and Issues sheets (that
     row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
-    the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata)."""
+    the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata). The source
+    links are worked out on a thread meanwhile (polars leaves xlsxwriter the interpreter)."""
     frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # the engine's codes, as cell text
-    issues = issue_table(frame, run)
-    template = io.BytesIO()
-    workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
-    workbook.set_properties({
-        "title": "acsxl portfolio",
-        "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
-        "comments": f"acsxl {__version__}, parameters {RULEBOOK.version}, as of {run.as_of.isoformat()}",
-    })
-    workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
-    workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
-    _portfolio_sheet(workbook, frame, run)
-    at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
-    _issues_sheet(workbook, issues, run)
-    workbook.close()
+    letters = [xl_col_to_name(i) for i in range(frame.width)]
+    with ThreadPoolExecutor(max_workers=1) as side:
+        links = side.submit(_links, frame, letters[frame.columns.index("source")], run)
+        issues = issue_table(frame, run)
+        template = io.BytesIO()
+        workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
+        workbook.set_properties({
+            "title": "acsxl portfolio",
+            "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
+            "comments": f"acsxl {__version__}, parameters {RULEBOOK.version}, as of {run.as_of.isoformat()}",
+        })
+        workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
+        workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
+        _portfolio_sheet(workbook, frame, run)
+        at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
+        _issues_sheet(workbook, issues, run)
+        workbook.close()
 
-    package = Package.read(template.getvalue())
-    sheets = package.sheet_parts()
-    fills, replaced = {}, {}
-    if frame.height:
-        letters = [xl_col_to_name(i) for i in range(frame.width)]
-        formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
-        part = sheets["Portfolio"]
-        fills[part] = _fill(package, part, frame, formula, _row_heights(frame), replaced)
-        links, link_rels = _links(frame, letters[frame.columns.index("source")], run)
-        rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part)))
-        replaced[rels_name(part)] = rels.replace("</Relationships>", link_rels + "</Relationships>")
-        replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", links, package.text(part), count=1, flags=re.S)
+        package = Package.read(template.getvalue())
+        sheets = package.sheet_parts()
+        fills, replaced = {}, {}
+        if frame.height:
+            formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
+            part = sheets["Portfolio"]
+            fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
+            hyperlinks, link_rels = links.result()
+            rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part)))
+            replaced[rels_name(part)] = rels.replace("</Relationships>", link_rels + "</Relationships>")
+            replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", hyperlinks, package.text(part), count=1, flags=re.S)
     if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
         fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
     if issues.height:
@@ -139,7 +143,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
 
 
-def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], heights: pl.Series | None,
+def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], height: pl.Expr | None,
           replaced: dict[str, str], first_row: int = 2) -> Fill:
     """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
     column keeps that row's cell format, and the table is stretched over all the rows."""
@@ -149,7 +153,7 @@ def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[st
     for rel in package.relationships(part):
         if rel.kind == "table":
             replaced[rel.target] = re.sub(rf'\bref="([A-Z]+\d+):([A-Z]+){first_row}"', rf'ref="\g<1>:\g<2>{last}"', package.text(rel.target))
-    return Fill(frame, cells, heights, first_row)
+    return Fill(frame, cells, height, first_row)
 
 
 def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
@@ -190,11 +194,12 @@ def days_left_formula(deadline: str) -> str:
     return f'IF({deadline}{{row}}="","",{deadline}{{row}}-TODAY())'
 
 
-def _row_heights(frame: pl.DataFrame) -> pl.Series:
-    """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library)."""
+def _row_height(frame: pl.DataFrame) -> pl.Expr:
+    """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library):
+    15 points a line, up to six lines."""
     wrapped = [c for c in ("next_action", "cause_reason", "issues") if c in frame.columns]
-    return frame.select(pl.max_horizontal(
-        (pl.col(c).fill_null("").str.len_chars() / (WIDTHS[c] - 2)).ceil() for c in wrapped).clip(1, 6).cast(pl.Int64) * 15).to_series()
+    lines = pl.max_horizontal((pl.col(c).fill_null("").str.len_chars() / (WIDTHS[c] - 2)).ceil() for c in wrapped)
+    return lines.clip(1, 6).cast(pl.Int64) * 15
 
 
 def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int], last: int) -> None:

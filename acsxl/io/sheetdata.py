@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
+from itertools import islice
 from typing import BinaryIO
 
 import polars as pl
@@ -20,6 +24,7 @@ from acsxl.io.package import Package, escaped_text
 
 EXCEL_EPOCH_OFFSET = 25_569  # serial number of 1970-01-01 in Excel's 1900 date system (ECMA-376 18.17.4.1)
 CHUNK_ROWS = 20_000
+AHEAD = 2  # chunks built ahead of the zip writer: the builder runs on while a slow chunk is compressed
 ZIP_LEVEL = 1  # deflate level: the sheet XML is repetitive, level 1 already shrinks it ~10x at several times the speed
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # control characters XML 1.0 cannot hold
 _NEEDS_ESCAPE = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F]"
@@ -73,21 +78,19 @@ def _with_rows(template: str, row: pl.Expr) -> list[pl.Expr]:
     return out
 
 
-def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, heights: pl.Series | None = None) -> pl.Series:
-    """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel)."""
+def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.Expr | None = None) -> pl.Series:
+    """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel); ``height``
+    (points, over the frame's columns) sets the taller rows' height."""
     frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # codes are cell text like any other
     row = pl.int_range(first_row, first_row + pl.len()).cast(pl.String)
-    height = pl.lit("")
-    if heights is not None:
-        frame = frame.with_columns(heights.alias("__height"))
-        height = pl.when(pl.col("__height") > 15).then(
-            pl.concat_str([pl.lit(' ht="'), pl.col("__height").cast(pl.String), pl.lit('" customHeight="1"')])).otherwise(pl.lit(""))
+    tall = pl.lit("") if height is None else pl.when(height > 15).then(
+        pl.concat_str([pl.lit(' ht="'), height.cast(pl.String), pl.lit('" customHeight="1"')])).otherwise(pl.lit(""))
     text = [c.column for c in cells if c.formula is None and frame.schema[c.column] == pl.String]
     # Escaping costs four passes over a column: only for the columns that have something to escape.
     needs = frame.select(pl.col(c).str.contains(_NEEDS_ESCAPE).any() for c in text).row(0) if text else ()
     escape = dict(zip(text, needs, strict=True))
     parts = [_cell(c, frame.schema[c.column], xl_col_to_name(i), row, escape.get(c.column, True)) for i, c in enumerate(cells)]
-    return frame.select(pl.concat_str([pl.lit('<row r="'), row, pl.lit('"'), height, pl.lit(">"), *parts,
+    return frame.select(pl.concat_str([pl.lit('<row r="'), row, pl.lit('"'), tall, pl.lit(">"), *parts,
                                        pl.lit("</row>")]).alias("xml")).to_series()
 
 
@@ -97,25 +100,28 @@ class Fill:
 
     frame: pl.DataFrame
     cells: list[Cell]
-    heights: pl.Series | None = None
+    height: pl.Expr | None = None
     first_row: int = 2
 
     def chunk(self, start: int) -> bytes:
         part = self.frame.slice(start, CHUNK_ROWS)
-        heights = self.heights.slice(start, CHUNK_ROWS) if self.heights is not None else None
-        return rows_xml(part, self.cells, self.first_row + start, heights).str.join("").cast(pl.Binary).item()
+        return rows_xml(part, self.cells, self.first_row + start, self.height).str.join("").cast(pl.Binary).item()
 
-    def write(self, out: BinaryIO) -> None:
-        """Each chunk is built on a worker thread while the one before is compressed and written."""
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pending = None
-            for start in range(0, self.frame.height, CHUNK_ROWS):
-                following = pool.submit(self.chunk, start)
-                if pending is not None:
-                    out.write(pending.result())
-                pending = following
-            if pending is not None:
-                out.write(pending.result())
+    def chunks(self, pool: Executor) -> Iterator[bytes]:
+        """The rows' XML chunk by chunk, built on ``pool`` from now on, up to ``AHEAD`` chunks ahead of
+        the reader (memory stays bounded however long the sheet)."""
+        starts = iter(range(0, self.frame.height, CHUNK_ROWS))
+        pending = deque(pool.submit(self.chunk, start) for start in islice(starts, AHEAD))
+
+        def built() -> Iterator[bytes]:
+            while pending:
+                done = pending.popleft().result()
+                following = next(starts, None)
+                if following is not None:
+                    pending.append(pool.submit(self.chunk, following))
+                yield done
+
+        return built()
 
 
 def escaped_attribute(text: pl.Expr) -> pl.Expr:
@@ -125,12 +131,20 @@ def escaped_attribute(text: pl.Expr) -> pl.Expr:
 def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, str] | None = None) -> None:
     """Write ``package`` to ``target`` as a zip file: each sheet part in ``fills`` keeps its rows above
     the fill's first row, as written, then gets the fill's rows; the parts in ``replaced`` get their new
-    contents."""
+    contents.
+
+    Every fill starts building at once, each on its own thread, while the zip file is written on this
+    one (zlib leaves the other core free while it compresses). The largest fill is written last, so
+    its first chunks are built while the smaller parts are compressed."""
     replaced = replaced or {}
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
-        for name, data in package.parts.items():
+    largest = max(fills, key=lambda name: fills[name].frame.height, default=None)
+    order = [name for name in package.parts if name != largest] + ([largest] if largest else [])
+    with ExitStack() as stack:
+        chunks = {name: fill.chunks(stack.enter_context(ThreadPoolExecutor(max_workers=1))) for name, fill in fills.items()}
+        archive = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL))
+        for name in order:
             if name not in fills:
-                archive.writestr(name, replaced.get(name, data))
+                archive.writestr(name, replaced.get(name, package.parts[name]))
                 continue
             fill = fills[name]
             text = replaced.get(name, package.text(name))
@@ -142,7 +156,8 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
             head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{_last_cell(text[:start], fill)}"/>', text[:start], count=1)
             with archive.open(name, "w", force_zip64=True) as out:
                 out.write(f"{head}<sheetData>{above}".encode())
-                fill.write(out)
+                for chunk in chunks[name]:
+                    out.write(chunk)
                 out.write(text[end:].encode())
 
 
