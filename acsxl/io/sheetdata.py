@@ -23,7 +23,11 @@ from xlsxwriter.utility import xl_col_to_name
 from acsxl.io.package import Package, escaped_text
 
 EXCEL_EPOCH_OFFSET = 25_569  # serial number of 1970-01-01 in Excel's 1900 date system (ECMA-376 18.17.4.1)
-CHUNK_ROWS = 20_000
+# Rows per chunk: a portfolio row is ~1.8 KB of XML, so a chunk stays well under 32 MB, glibc's ceiling
+# for serving a block from its heap. Bigger blocks get fresh pages from the system every time, each
+# one faulted in and zeroed: 20,000 rows took 50,000 page faults per 100k-row sheet, 10,000 rows 9,000
+# (plain write 0.70 -> 0.62 s).
+CHUNK_ROWS = 10_000
 AHEAD = 2  # chunks built ahead of the zip writer: the builder runs on while a slow chunk is compressed
 ZIP_LEVEL = 1  # deflate level: the sheet XML is repetitive, level 1 already shrinks it ~10x at several times the speed
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # control characters XML 1.0 cannot hold
