@@ -18,7 +18,7 @@ def test_each_kind_of_value_is_written_as_excel_expects() -> None:
     frame = pl.DataFrame({"n": [7, None], "x": [1234.5, float("nan")], "t": ["a & <b>", None], "d": [date(2026, 11, 23), None],
                           "b": [True, None], "days": [12, None]})
     cells = [Cell("n", 2), Cell("x", 4), Cell("t", 3), Cell("d", 6), Cell("b"), Cell("days", 7, 'IF(D{row}="","",D{row}-TODAY())')]
-    first, second = rows_xml(frame, cells, 2, pl.when(pl.col("n") == 7).then(45).otherwise(15)).to_list()
+    first, second = rows_xml(frame, cells, 2, pl.when(pl.col("n") == 7).then(45)).to_list()
     assert first == ('<row r="2" ht="45" customHeight="1"><c r="A2" s="2"><v>7</v></c><c r="B2" s="4"><v>1234.5</v></c>'
                      '<c r="C2" s="3" t="inlineStr"><is><t xml:space="preserve">a &amp; &lt;b&gt;</t></is></c>'
                      '<c r="D2" s="6"><v>46349</v></c><c r="E2" s="0" t="b"><v>1</v></c>'

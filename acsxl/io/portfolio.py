@@ -32,6 +32,7 @@ RED, AMBER = {"bg_color": "#F8CBAD", "font_color": "#9C0006"}, {"bg_color": "#FF
 ALERT = {"bg_color": "#F4B6C2", "font_color": "#7B0C24", "bold": True}
 WIDTHS = {"next_action": 70, "cause_reason": 42, "issues": 45, "source": 30, "client_name": 24, "notes": 30}
 FROZEN_COLUMNS = 3  # rank, priority, client
+ROW_HEIGHT = 30  # the Portfolio's default row height, points: two lines, as most next actions take
 
 
 def _pixels(characters: int) -> int:
@@ -127,14 +128,15 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
 
         package = Package.read(template.getvalue())
         sheets = package.sheet_parts()
-        fills, replaced = {}, {}
+        fills: dict[str, Fill] = {}
+        replaced: dict[str, str | bytes] = {}
         if frame.height:
             formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
             part = sheets["Portfolio"]
             fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
             hyperlinks, link_rels = links.result()
-            rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part)))
-            replaced[rels_name(part)] = rels.replace("</Relationships>", link_rels + "</Relationships>")
+            rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).split("</Relationships>")
+            replaced[rels_name(part)] = b"".join((rels[0].encode(), link_rels, b"</Relationships>", rels[1].encode()))
             replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", hyperlinks, package.text(part), count=1, flags=re.S)
     if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
         fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
@@ -144,7 +146,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
 
 
 def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], height: pl.Expr | None,
-          replaced: dict[str, str], first_row: int = 2) -> Fill:
+          replaced: dict[str, str | bytes], first_row: int = 2) -> Fill:
     """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
     column keeps that row's cell format, and the table is stretched over all the rows."""
     styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
@@ -181,6 +183,7 @@ def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: Ru
         autofit=False,
     )
     sheet.set_header(page_header("portfolio", run))
+    sheet.set_default_row(ROW_HEIGHT)  # rows of another height say so (_row_height): fewer bytes to write
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     if last == 0:
@@ -196,10 +199,11 @@ def days_left_formula(deadline: str) -> str:
 
 def _row_height(frame: pl.DataFrame) -> pl.Expr:
     """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library):
-    15 points a line, up to six lines."""
+    15 points a line, up to six lines; null where that is the sheet's default height."""
     wrapped = [c for c in ("next_action", "cause_reason", "issues") if c in frame.columns]
     lines = pl.max_horizontal((pl.col(c).fill_null("").str.len_chars() / (WIDTHS[c] - 2)).ceil() for c in wrapped)
-    return lines.clip(1, 6).cast(pl.Int64) * 15
+    height = lines.clip(1, 6).cast(pl.Int64) * 15
+    return pl.when(height != ROW_HEIGHT).then(height)
 
 
 def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int], last: int) -> None:
@@ -226,7 +230,7 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
     sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
-def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
+def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, bytes]:
     """The source cells' hyperlinks (the sheet's <hyperlinks>) and the relationships of the external ones:
     each goes to its row in the workbook it came from, inside this workbook when written into it. The
     text that comes from a source file (its path and sheet) is escaped once per file. No ``display``
@@ -246,7 +250,7 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
             .join(sources, on="prefix", how="inner", maintain_order="left")
             .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
     if rows.height == 0:
-        return "", ""
+        return "", b""
     row = pl.col("row").cast(pl.String)
     location = pl.concat_str([pl.lit(' location="'), pl.col("place"), row, pl.lit('"')])
     rel_id = pl.concat_str([pl.lit("rIdL"), pl.col("at")])
@@ -255,10 +259,10 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, str]:
                        pl.when(pl.col("uri").is_not_null()).then(pl.concat_str([pl.lit(' r:id="'), rel_id, pl.lit('"')])).otherwise(pl.lit("")),
                        location.fill_null(""), pl.lit("/>")]).str.join("").alias("links"),
         pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
-                       pl.col("target"), pl.lit('" TargetMode="External"/>')]).str.join("").alias("rels"),
+                       pl.col("target"), pl.lit('" TargetMode="External"/>')]).str.join("").cast(pl.Binary).alias("rels"),
     )
     links, rels = xml.row(0)
-    return f"<hyperlinks>{links}</hyperlinks>", rels or ""
+    return f"<hyperlinks>{links}</hyperlinks>", rels or b""
 
 
 def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> tuple[pl.DataFrame, int]:

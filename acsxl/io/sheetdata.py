@@ -84,11 +84,12 @@ def _with_rows(template: str, row: pl.Expr) -> list[pl.Expr]:
 
 def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.Expr | None = None) -> pl.Series:
     """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel); ``height``
-    (points, over the frame's columns) sets the taller rows' height."""
+    (points, over the frame's columns) sets the height of the rows where it is not null (the others
+    have the sheet's default height)."""
     frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # codes are cell text like any other
     row = pl.int_range(first_row, first_row + pl.len()).cast(pl.String)
-    tall = pl.lit("") if height is None else pl.when(height > 15).then(
-        pl.concat_str([pl.lit(' ht="'), height.cast(pl.String), pl.lit('" customHeight="1"')])).otherwise(pl.lit(""))
+    tall = pl.lit("") if height is None else pl.concat_str(
+        [pl.lit(' ht="'), height.cast(pl.String), pl.lit('" customHeight="1"')]).fill_null("")
     text = [c.column for c in cells if c.formula is None and frame.schema[c.column] == pl.String]
     # Escaping costs four passes over a column: only for the columns that have something to escape.
     needs = frame.select(pl.col(c).str.contains(_NEEDS_ESCAPE).any() for c in text).row(0) if text else ()
@@ -132,7 +133,7 @@ def escaped_attribute(text: pl.Expr) -> pl.Expr:
     return escaped(text).str.replace_all('"', "&quot;", literal=True)
 
 
-def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, str] | None = None) -> None:
+def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, str | bytes] | None = None) -> None:
     """Write ``package`` to ``target`` as a zip file: each sheet part in ``fills`` keeps its rows above
     the fill's first row, as written, then gets the fill's rows; the parts in ``replaced`` get their new
     contents.
@@ -151,7 +152,8 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
                 archive.writestr(name, replaced.get(name, package.parts[name]))
                 continue
             fill = fills[name]
-            text = replaced.get(name, package.text(name))
+            text = replaced.get(name, package.parts[name])
+            text = text if isinstance(text, str) else text.decode("utf-8")
             start, end = text.find("<sheetData>"), text.find("</sheetData>")
             if start < 0 or end < 0:
                 raise ValueError(f"{name}: no sheet data to fill")
