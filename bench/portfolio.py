@@ -103,8 +103,9 @@ def main() -> None:
     rounds = [(timed(lambda: main_cli(cli([path], DATA / "portfolio.xlsx")[3:])), floor(path, DATA / "plain.xlsx"),
                measured(cli([path], DATA / "portfolio.xlsx"))[0], floor_process(path, table, DATA / "plain.xlsx"))
               for _ in range(args.rounds)]
+    print("rounds, s (formatted and floor in this process, formatted and floor as new processes):")
     for r in rounds:
-        print("round: " + " ".join(f"{x:.3f}" for x in r))
+        print("  " + "  ".join(f"{x:.2f}" for x in r))
     cell_by_cell = floor(path, DATA / "plain-polars.xlsx", through_polars=True)
     for name, ours, base in (("in this process", 0, 1), ("as new processes", 2, 3)):
         ratios = sorted(r[ours] / r[base] for r in rounds)
