@@ -135,8 +135,8 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
             part = sheets["Portfolio"]
             fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
             hyperlinks, link_rels = links.result()
-            rels = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).split("</Relationships>")
-            replaced[rels_name(part)] = b"".join((rels[0].encode(), link_rels, b"</Relationships>", rels[1].encode()))
+            head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
+            replaced[rels_name(part)] = b"".join((head.encode(), link_rels, b"</Relationships>", tail.encode()))
             replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", hyperlinks, package.text(part), count=1, flags=re.S)
     if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
         fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
