@@ -165,3 +165,16 @@ def test_the_summary_lists_every_client_at_risk_in_its_table(tmp_path) -> None:
     assert len({r[0] for r in rows[1:]}) == len(rows) - 1
     assert all(ws.cell(r, 3).number_format == "$#,##0.00" for r in range(first + 1, last + 1))
     assert ws.max_row == last and ref.startswith("A") and ref.split(":")[1].startswith("E")
+
+
+def test_clients_with_equal_totals_are_listed_by_client_id(tmp_path) -> None:
+    """Ties in the Summary's client list are broken by the client id, so every run writes the same
+    workbook (polars' group_by hands groups back in no fixed order)."""
+    rows = "".join(f"{c},{c} Corp,1040,2023,70000,CP504,2026-02-04,Y,Y\n" for c in ("Z", "M", "A", "Q"))
+    (tmp_path / "cases.csv").write_text(CASES.splitlines(keepends=True)[0] + rows)
+    out = tmp_path / "portfolio.xlsx"
+    assert main(["triage", str(tmp_path / "cases.csv"), "--as-of", AS_OF, "--out", str(out), "-q"]) == 0
+    ws = openpyxl.load_workbook(out)["Summary"]
+    first, last = (int("".join(ch for ch in corner if ch.isdigit())) for corner in ws.tables["SummaryAtRisk"].ref.split(":"))
+    assert [ws.cell(r, 1).value for r in range(first + 1, last + 1)] == ["A", "M", "Q", "Z"]
+    assert [ws.cell(r, 3).value for r in range(first + 1, last + 1)] == [70000] * 4

@@ -291,7 +291,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
     def by(column: str, label: str) -> pl.DataFrame:
         return (frame.group_by(pl.col(column).fill_null("(none)").alias(label))
                 .agg(pl.len().alias("Rows"), pl.col("balance").sum().alias("Balance"))
-                .sort("Balance", descending=True))
+                .sort(["Balance", label], descending=[True, False]))  # the name breaks ties: group_by's order is not stable
 
     window = (
         pl.when(pl.col("days_left").is_null()).then(pl.lit("no deadline"))
@@ -322,7 +322,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
         .agg(pl.col("client_name").first().alias("Name"), pl.col("client_total").first().alias("Client total"),
              pl.col("passport_risk").filter(pl.col("passport_risk") != "none").first().alias("Passport risk"),
              pl.col("payroll_risk").filter(pl.col("payroll_risk").str.starts_with("tfrp_")).first().alias("TFRP"))
-        .sort("Client total", descending=True)
+        .sort(["Client total", "Client"], descending=[True, False])  # the id breaks ties: the same output every run
     )
     block(row, "Clients at passport or TFRP risk", "AtRisk", at_risk.head(1), {"Client total": "$#,##0.00"})
     first_at_risk = row + 3  # 1-based: the heading is on row + 1, the table's header on row + 2
