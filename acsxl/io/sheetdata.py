@@ -32,6 +32,7 @@ AHEAD = 2  # chunks built ahead of the zip writer: the builder runs on while a s
 ZIP_LEVEL = 1  # deflate level: the sheet XML is repetitive, level 1 already shrinks it ~10x at several times the speed
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # control characters XML 1.0 cannot hold
 _NEEDS_ESCAPE = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F]"
+_ROW = "\x00row"  # the row number column: a name no sheet column has
 
 
 @dataclass(frozen=True)
@@ -51,34 +52,54 @@ def escaped(text: pl.Expr) -> pl.Expr:
             .str.replace_all(">", "&gt;", literal=True))
 
 
-def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: bool) -> pl.Expr:
+Piece = str | pl.Expr  # a row's XML is one concatenation of literal text and column expressions
+
+
+def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: bool, nullable: bool) -> list[Piece]:
     value = pl.col(spec.column)
-    ref = [pl.lit(f'<c r="{letter}'), row, pl.lit(f'" s="{spec.style}"')]
+    ref: list[Piece] = [f'<c r="{letter}', row, f'" s="{spec.style}"']
     if spec.formula is not None:  # a blank result is the empty string, as the formula gives it
         typed = pl.when(value.is_null()).then(pl.lit(' t="str">')).otherwise(pl.lit(">"))
-        cached = pl.concat_str([pl.lit("<v>"), value.cast(pl.String).fill_null(""), pl.lit("</v></c>")])
-        return pl.concat_str([*ref, typed, pl.lit("<f>"), *_with_rows(escaped_text(spec.formula), row), pl.lit("</f>"), cached])
+        return [*ref, typed, "<f>", *_with_rows(escaped_text(spec.formula), row), "</f><v>", value.cast(pl.String).fill_null(""), "</v></c>"]
+    body: list[Piece]
     if dtype == pl.Date:
-        body = [pl.lit("><v>"), (value.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.String), pl.lit("</v></c>")]
+        body = ["><v>", (value.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.String), "</v></c>"]
     elif dtype == pl.Boolean:
-        body = [pl.lit(' t="b"><v>'), value.cast(pl.Int8).cast(pl.String), pl.lit("</v></c>")]
+        body = [' t="b"><v>', value.cast(pl.Int8).cast(pl.String), "</v></c>"]
     elif dtype.is_float():
-        body = [pl.lit("><v>"), value.fill_nan(None).cast(pl.String), pl.lit("</v></c>")]
+        body = ["><v>", value.fill_nan(None).cast(pl.String), "</v></c>"]
     elif dtype.is_numeric():
-        body = [pl.lit("><v>"), value.cast(pl.String), pl.lit("</v></c>")]
+        body = ["><v>", value.cast(pl.String), "</v></c>"]
     else:
         text = value.cast(pl.String)
-        body = [pl.lit(' t="inlineStr"><is><t xml:space="preserve">'), escaped(text) if escape else text, pl.lit("</t></is></c>")]
+        body = [' t="inlineStr"><is><t xml:space="preserve">', escaped(text) if escape else text, "</t></is></c>"]
+    if not nullable:  # the pieces go straight into the row's concatenation
+        return [*ref, *body]
     # concat_str is null when the value is: then the cell is a blank that keeps the column's format
-    return pl.concat_str([*ref, *body]).fill_null(pl.concat_str([*ref, pl.lit("/>")]))
+    return [*ref, pl.concat_str(_exprs(body)).fill_null(pl.lit("/>"))]
 
 
-def _with_rows(template: str, row: pl.Expr) -> list[pl.Expr]:
+def _exprs(pieces: list[Piece]) -> list[pl.Expr]:
+    """Adjacent literal text joined into one literal: fewer, longer pieces to concatenate."""
+    out: list[pl.Expr] = []
+    text = ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            text += piece
+            continue
+        if text:
+            out.append(pl.lit(text))
+            text = ""
+        out.append(piece)
+    return [*out, pl.lit(text)] if text else out
+
+
+def _with_rows(template: str, row: pl.Expr) -> list[Piece]:
     """'IF(P{row}="",...)' -> literal pieces with the row number between them."""
     pieces = template.split("{row}")
-    out: list[pl.Expr] = [pl.lit(pieces[0])]
+    out: list[Piece] = [pieces[0]]
     for piece in pieces[1:]:
-        out += [row, pl.lit(piece)]
+        out += [row, piece]
     return out
 
 
@@ -86,17 +107,26 @@ def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.
     """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel); ``height``
     (points, over the frame's columns) sets the height of the rows where it is not null (the others
     have the sheet's default height)."""
-    frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # codes are cell text like any other
-    row = pl.int_range(first_row, first_row + pl.len()).cast(pl.String)
-    tall = pl.lit("") if height is None else pl.concat_str(
+    # Codes are cell text like any other. The row number goes into every cell reference: made once.
+    frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String),
+                               pl.int_range(first_row, first_row + pl.len()).cast(pl.String).alias(_ROW))
+    row = pl.col(_ROW)
+    tall: Piece = "" if height is None else pl.concat_str(
         [pl.lit(' ht="'), height.cast(pl.String), pl.lit('" customHeight="1"')]).fill_null("")
-    text = [c.column for c in cells if c.formula is None and frame.schema[c.column] == pl.String]
-    # Escaping costs four passes over a column: only for the columns that have something to escape.
-    needs = frame.select(pl.col(c).str.contains(_NEEDS_ESCAPE).any() for c in text).row(0) if text else ()
-    escape = dict(zip(text, needs, strict=True))
-    parts = [_cell(c, frame.schema[c.column], xl_col_to_name(i), row, escape.get(c.column, True)) for i, c in enumerate(cells)]
-    return frame.select(pl.concat_str([pl.lit('<row r="'), row, pl.lit('"'), tall, pl.lit(">"), *parts,
-                                       pl.lit("</row>")]).alias("xml")).to_series()
+    schema = frame.schema
+    text = [c.column for c in cells if c.formula is None and schema[c.column] == pl.String]
+    # One look at the columns first: escaping costs four passes over a column, so only for the columns
+    # that have something to escape; a column without blanks needs no null handling.
+    columns = list(dict.fromkeys(c.column for c in cells))
+    looks = frame.select(e.alias(str(i)) for i, e in enumerate([
+        *(pl.col(c).str.contains(_NEEDS_ESCAPE).any() for c in text),
+        *((pl.col(c).is_null() | pl.col(c).is_nan()).any() if schema[c].is_float() else pl.col(c).has_nulls() for c in columns),
+    ])).row(0) if columns else ()
+    escape, nullable = dict(zip(text, looks[:len(text)], strict=True)), dict(zip(columns, looks[len(text):], strict=True))
+    pieces: list[Piece] = ['<row r="', row, '"', tall, ">"]
+    for i, c in enumerate(cells):
+        pieces += _cell(c, schema[c.column], xl_col_to_name(i), row, escape.get(c.column, True), nullable[c.column])
+    return frame.select(pl.concat_str(_exprs([*pieces, "</row>"])).alias("xml")).to_series()
 
 
 @dataclass(frozen=True)
