@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
 from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
-from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, write_with_rows
+from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, joined, write_with_rows
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.rules.schema import HEADERS
 
@@ -137,7 +137,8 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
             hyperlinks, link_rels = links.result()
             head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
             replaced[rels_name(part)] = b"".join((head.encode(), link_rels, b"</Relationships>", tail.encode()))
-            replaced[part] = re.sub(r"<hyperlinks>.*?</hyperlinks>", hyperlinks, package.text(part), count=1, flags=re.S)
+            before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
+            replaced[part] = b"".join((before.encode(), hyperlinks, after.encode()))
     if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
         fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
     if issues.height:
@@ -230,7 +231,7 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
     sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
-def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, bytes]:
+def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[bytes, memoryview | bytes]:
     """The source cells' hyperlinks (the sheet's <hyperlinks>) and the relationships of the external ones:
     each goes to its row in the workbook it came from, inside this workbook when written into it. The
     text that comes from a source file (its path and sheet) is escaped once per file. No ``display``
@@ -250,19 +251,18 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[str, bytes]:
             .join(sources, on="prefix", how="inner", maintain_order="left")
             .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
     if rows.height == 0:
-        return "", b""
+        return b"", b""
     row = pl.col("row").cast(pl.String)
     location = pl.concat_str([pl.lit(' location="'), pl.col("place"), row, pl.lit('"')])
     rel_id = pl.concat_str([pl.lit("rIdL"), pl.col("at")])
     xml = rows.select(
         pl.concat_str([pl.lit(f'<hyperlink ref="{column}'), pl.col("at"), pl.lit('"'),
                        pl.when(pl.col("uri").is_not_null()).then(pl.concat_str([pl.lit(' r:id="'), rel_id, pl.lit('"')])).otherwise(pl.lit("")),
-                       location.fill_null(""), pl.lit("/>")]).str.join("").alias("links"),
+                       location.fill_null(""), pl.lit("/>")]).alias("links"),
         pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
-                       pl.col("target"), pl.lit('" TargetMode="External"/>')]).str.join("").cast(pl.Binary).alias("rels"),
+                       pl.col("target"), pl.lit('" TargetMode="External"/>')]).alias("rels"),  # null: a link inside
     )
-    links, rels = xml.row(0)
-    return f"<hyperlinks>{links}</hyperlinks>", rels or b""
+    return b"".join((b"<hyperlinks>", joined(xml.get_column("links")), b"</hyperlinks>")), joined(xml.get_column("rels"))
 
 
 def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> tuple[pl.DataFrame, int]:

@@ -129,6 +129,17 @@ def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.
     return frame.select(pl.concat_str(_exprs([*pieces, "</row>"])).alias("xml")).to_series()
 
 
+def joined(text: pl.Series) -> memoryview:
+    """The strings of ``text`` (nulls as nothing) back to back, as UTF-8. In Arrow's string layout they
+    already lie so in one buffer: that buffer is the answer, with no join and no copy into Python."""
+    array = text.cast(pl.String).to_arrow()
+    _, offsets, data = array.buffers()
+    if data is None:
+        return memoryview(b"")
+    offsets = memoryview(offsets).cast("q")  # large_string: 64-bit offsets
+    return memoryview(data)[offsets[array.offset]:offsets[array.offset + len(array)]]
+
+
 @dataclass(frozen=True)
 class Fill:
     """Rows to stream into a sheet from ``first_row`` on (1-based; the rows above are kept as written)."""
@@ -139,13 +150,9 @@ class Fill:
     first_row: int = 2
 
     def chunk(self, start: int) -> memoryview:
-        """The XML of rows ``start`` on, up to ``CHUNK_ROWS`` of them. In Arrow's string layout the rows
-        lie back to back in one buffer: that buffer is the chunk, with no join and no copy into Python."""
+        """The XML of rows ``start`` on, up to ``CHUNK_ROWS`` of them."""
         part = self.frame.slice(start, CHUNK_ROWS)
-        xml = rows_xml(part, self.cells, self.first_row + start, self.height).to_arrow()
-        _, offsets, data = xml.buffers()
-        offsets = memoryview(offsets).cast("q")  # large_string: 64-bit offsets
-        return memoryview(data)[offsets[xml.offset]:offsets[xml.offset + len(xml)]]
+        return joined(rows_xml(part, self.cells, self.first_row + start, self.height))
 
     def chunks(self, pool: Executor) -> Iterator[memoryview]:
         """The rows' XML chunk by chunk, built on ``pool`` from now on, up to ``AHEAD`` chunks ahead of
