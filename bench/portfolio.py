@@ -89,6 +89,13 @@ def timed(run) -> float:
     return time.perf_counter() - started
 
 
+def in_order(ours, base, floor_first: bool) -> tuple[float, float]:
+    if floor_first:
+        floor_time = base()
+        return ours(), floor_time
+    return ours(), base()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -104,9 +111,11 @@ def main() -> None:
     table = DATA / "floor-table.parquet"
     triage(read_cases(path).frame, AS_OF).rename(lambda c: HEADERS.get(c, c)).write_parquet(table)
     # Rounds interleave the four measurements, so the machine's drift (10-15% here) hits both sides alike.
-    rounds = [(timed(lambda: main_cli(cli([path], DATA / "portfolio.xlsx")[3:])), floor(path, DATA / "plain.xlsx"),
-               measured(cli([path], DATA / "portfolio.xlsx"))[0], floor_process(path, table, DATA / "plain.xlsx"))
-              for _ in range(args.rounds)]
+    pairs = [(lambda: timed(lambda: main_cli(cli([path], DATA / "portfolio.xlsx")[3:])), lambda: floor(path, DATA / "plain.xlsx")),
+             (lambda: measured(cli([path], DATA / "portfolio.xlsx"))[0], lambda: floor_process(path, table, DATA / "plain.xlsx"))]
+    # Every other round runs the floor first, so neither side always follows the other's traces (page
+    # cache being written back, memory freed late).
+    rounds = [tuple(x for ours, base in pairs for x in in_order(ours, base, floor_first=i % 2 == 1)) for i in range(args.rounds)]
     print("rounds, s (formatted and floor in this process, formatted and floor as new processes):")
     for r in rounds:
         print("  " + "  ".join(f"{x:.2f}" for x in r))
