@@ -11,7 +11,7 @@ import polars as pl
 
 from acsxl.io import sheetdata
 from acsxl.io.package import Package
-from acsxl.io.sheetdata import Cell, Fill, rows_xml, write_with_rows
+from acsxl.io.sheetdata import Cell, Fill, joined, rows_xml, write_with_rows
 
 
 def test_each_kind_of_value_is_written_as_excel_expects() -> None:
@@ -49,3 +49,22 @@ def test_rows_streamed_in_chunks_read_back_cell_for_cell(monkeypatch) -> None:
     for i, row in enumerate(sheet.iter_rows(min_row=2, values_only=True)):
         assert row[0] == i and row[1] == (f"client {i} & co" if i % 5 else None)
         assert row[2] == (date(2026, 1, 1 + i % 28) - date(1899, 12, 30)).days  # style 0: the bare serial number
+
+
+def test_joined_is_the_strings_back_to_back_nulls_as_nothing() -> None:
+    text = pl.Series(["<a/>", None, "é<b/>", "", "<c/>"])
+    assert bytes(joined(text)) == "<a/>é<b/><c/>".encode()
+    assert bytes(joined(text.slice(2, 2))) == "é<b/>".encode()  # a slice starts inside the buffer
+    assert bytes(joined(pl.Series([], dtype=pl.String))) == b""
+    assert bytes(joined(pl.Series([None, None], dtype=pl.String))) == b""
+
+
+def test_a_cell_is_the_same_whether_or_not_its_column_has_blanks() -> None:
+    """Columns without blanks take the short path (no null fallback): the XML must not differ."""
+    full = pl.DataFrame({"n": [7, 8], "x": [1.5, 2.0], "t": ["a & b", "c"], "d": [date(2026, 11, 23)] * 2, "b": [True, False]})
+    cells = [Cell("n", 2), Cell("x", 4), Cell("t", 3), Cell("d", 6), Cell("b"), Cell("n", 7, "A{row}*2")]
+    with_blanks = pl.concat([full.head(1), full.head(1).clear(1)])  # the same first row, then a row of blanks
+    assert rows_xml(full, cells, 2).item(0) == rows_xml(with_blanks, cells, 2).item(0)
+    assert rows_xml(with_blanks, cells, 2).item(1) == (
+        '<row r="3"><c r="A3" s="2"/><c r="B3" s="4"/><c r="C3" s="3"/><c r="D3" s="6"/><c r="E3" s="0"/>'
+        '<c r="F3" s="7" t="str"><f>A3*2</f><v></v></c></row>')
