@@ -138,7 +138,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
             head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
             replaced[rels_name(part)] = b"".join((head.encode(), link_rels, b"</Relationships>", tail.encode()))
             before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
-            replaced[part] = b"".join((before.encode(), hyperlinks, after.encode()))
+            replaced[part] = b"".join((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode()))
     if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
         fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
     if issues.height:
@@ -231,8 +231,8 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
     sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
-def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[bytes, memoryview | bytes]:
-    """The source cells' hyperlinks (the sheet's <hyperlinks>) and the relationships of the external ones:
+def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
+    """The source cells' hyperlinks (the content of the sheet's <hyperlinks>) and the relationships of the external ones:
     each goes to its row in the workbook it came from, inside this workbook when written into it. The
     text that comes from a source file (its path and sheet) is escaped once per file. No ``display``
     attribute: the cell shows its own text (the attribute is for a text other than the cell's)."""
@@ -262,7 +262,7 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[bytes, memor
         pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
                        pl.col("target"), pl.lit('" TargetMode="External"/>')]).alias("rels"),  # null: a link inside
     )
-    return b"".join((b"<hyperlinks>", joined(xml.get_column("links")), b"</hyperlinks>")), joined(xml.get_column("rels"))
+    return joined(xml.get_column("links")), joined(xml.get_column("rels"))
 
 
 def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> tuple[pl.DataFrame, int]:
