@@ -22,10 +22,11 @@ def test_each_kind_of_value_is_written_as_excel_expects() -> None:
     assert first == ('<row r="2" ht="45" customHeight="1"><c r="A2" s="2"><v>7</v></c><c r="B2" s="4"><v>1234.5</v></c>'
                      '<c r="C2" s="3" t="inlineStr"><is><t xml:space="preserve">a &amp; &lt;b&gt;</t></is></c>'
                      '<c r="D2" s="6"><v>46349</v></c><c r="E2" s="0" t="b"><v>1</v></c>'
-                     '<c r="F2" s="7"><f>IF(D2="","",D2-TODAY())</f><v>12</v></c></row>')
-    # Blanks keep their column's format; NaN is a blank; a blank formula result is the empty string.
+                     '<c r="F2" s="7"><f t="shared" ref="F2:F3" si="0">IF(D2="","",D2-TODAY())</f><v>12</v></c></row>')
+    # Blanks keep their column's format; NaN is a blank; a blank formula result is the empty string; the
+    # formula is the first row's, shared.
     assert second == ('<row r="3"><c r="A3" s="2"/><c r="B3" s="4"/><c r="C3" s="3"/><c r="D3" s="6"/><c r="E3" s="0"/>'
-                      '<c r="F3" s="7" t="str"><f>IF(D3="","",D3-TODAY())</f><v></v></c></row>')
+                      '<c r="F3" s="7" t="str"><f t="shared" si="0"/><v></v></c></row>')
 
 
 def test_control_characters_are_dropped_so_the_xml_stays_valid() -> None:
@@ -67,4 +68,25 @@ def test_a_cell_is_the_same_whether_or_not_its_column_has_blanks() -> None:
     assert rows_xml(full, cells, 2).item(0) == rows_xml(with_blanks, cells, 2).item(0)
     assert rows_xml(with_blanks, cells, 2).item(1) == (
         '<row r="3"><c r="A3" s="2"/><c r="B3" s="4"/><c r="C3" s="3"/><c r="D3" s="6"/><c r="E3" s="0"/>'
-        '<c r="F3" s="7" t="str"><f>A3*2</f><v></v></c></row>')
+        '<c r="F3" s="7" t="str"><f t="shared" si="0"/><v></v></c></row>')
+
+
+def test_a_formula_column_is_one_shared_formula_over_all_its_chunks(monkeypatch) -> None:
+    monkeypatch.setattr(sheetdata, "CHUNK_ROWS", 7)  # 20 rows: three chunks, the formula written out in the first
+    frame = pl.DataFrame({"n": list(range(20)), "twice": [2 * i for i in range(20)]})
+    template = io.BytesIO()
+    frame.head(1).write_excel(template, worksheet="Rows", autofit=False)
+    package = Package.read(template.getvalue())
+    part = package.sheet_parts()["Rows"]
+    out = io.BytesIO()
+    write_with_rows(package, {part: Fill(frame, [Cell("n"), Cell("twice", formula="A{row}*2")])}, out)
+    xml = Package.read(out.getvalue()).text(part)
+    assert xml.count("<f") == 20 and xml.count('<f t="shared" ref="B2:B21" si="0">A2*2</f>') == 1
+    formulas = openpyxl.load_workbook(io.BytesIO(out.getvalue()))["Rows"]
+    values = openpyxl.load_workbook(io.BytesIO(out.getvalue()), data_only=True)["Rows"]
+    for row in range(2, 22):  # each row's own formula, as a spreadsheet reads the shared one, and its cached value
+        assert formulas[f"B{row}"].value == f"=A{row}*2" and values[f"B{row}"].value == 2 * (row - 2)
+
+
+def test_a_formula_in_a_single_row_is_written_out() -> None:
+    assert "<f>A2*2</f>" in rows_xml(pl.DataFrame({"n": [1]}), [Cell("n", formula="A{row}*2")], 2).item()

@@ -44,6 +44,9 @@ class Cell:
     style: int = 0
     formula: str | None = None
 
+    def formula_at(self, row: int) -> str:
+        return escaped_text((self.formula or "").replace("{row}", str(row)))
+
 
 def escaped(text: pl.Expr) -> pl.Expr:
     return (text.str.replace_all(_INVALID_XML, "")
@@ -55,12 +58,12 @@ def escaped(text: pl.Expr) -> pl.Expr:
 Piece = str | pl.Expr  # a row's XML is one concatenation of literal text and column expressions
 
 
-def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: bool, nullable: bool) -> list[Piece]:
+def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: bool, nullable: bool, formula: Piece) -> list[Piece]:
     value = pl.col(spec.column)
     ref: list[Piece] = [f'<c r="{letter}', row, f'" s="{spec.style}"']
     if spec.formula is not None:  # a blank result is the empty string, as the formula gives it
         typed = pl.when(value.is_null()).then(pl.lit(' t="str">')).otherwise(pl.lit(">"))
-        return [*ref, typed, "<f>", *_with_rows(escaped_text(spec.formula), row), "</f><v>", value.cast(pl.String).fill_null(""), "</v></c>"]
+        return [*ref, typed, formula, "<v>", value.cast(pl.String).fill_null(""), "</v></c>"]
     body: list[Piece]
     if dtype == pl.Date:
         body = ["><v>", (value.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.String), "</v></c>"]
@@ -94,19 +97,26 @@ def _exprs(pieces: list[Piece]) -> list[pl.Expr]:
     return [*out, pl.lit(text)] if text else out
 
 
-def _with_rows(template: str, row: pl.Expr) -> list[Piece]:
-    """'IF(P{row}="",...)' -> literal pieces with the row number between them."""
-    pieces = template.split("{row}")
-    out: list[Piece] = [pieces[0]]
-    for piece in pieces[1:]:
-        out += [row, piece]
-    return out
+def _formula(spec: Cell, index: int, letter: str, first_row: int, rows: int, block: range) -> Piece:
+    """A formula column is one shared formula (ECMA-376 18.3.1.40): written out once, in the first row of
+    ``block`` (the sheet rows it spans), which the other rows refer to by its index: a few bytes a row."""
+    if len(block) == 1:
+        return f"<f>{spec.formula_at(block.start)}</f>"
+    dependent = f'<f t="shared" si="{index}"/>'
+    master = block.start - first_row  # the frame's row that holds it, if any
+    if not 0 <= master < rows:
+        return dependent
+    written = f'<f t="shared" ref="{letter}{block.start}:{letter}{block.stop - 1}" si="{index}">{spec.formula_at(block.start)}</f>'
+    return pl.when(pl.int_range(pl.len()) == master).then(pl.lit(written)).otherwise(pl.lit(dependent))
 
 
-def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.Expr | None = None) -> pl.Series:
+def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.Expr | None = None,
+             block: range | None = None) -> pl.Series:
     """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel); ``height``
     (points, over the frame's columns) sets the height of the rows where it is not null (the others
-    have the sheet's default height)."""
+    have the sheet's default height). ``block``: the sheet rows the formula columns span, when the
+    frame is one chunk of them (default: the frame's own rows)."""
+    block = block or range(first_row, first_row + frame.height)
     # Codes are cell text like any other. The row number goes into every cell reference: made once.
     frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String),
                                pl.int_range(first_row, first_row + pl.len()).cast(pl.String).alias(_ROW))
@@ -123,9 +133,12 @@ def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.
         *((pl.col(c).is_null() | pl.col(c).is_nan()).any() if schema[c].is_float() else pl.col(c).has_nulls() for c in columns),
     ])).row(0) if columns else ()
     escape, nullable = dict(zip(text, looks[:len(text)], strict=True)), dict(zip(columns, looks[len(text):], strict=True))
+    formulas = [i for i, c in enumerate(cells) if c.formula is not None]  # a shared formula's index: its place here
     pieces: list[Piece] = ['<row r="', row, '"', tall, ">"]
     for i, c in enumerate(cells):
-        pieces += _cell(c, schema[c.column], xl_col_to_name(i), row, escape.get(c.column, True), nullable[c.column])
+        letter = xl_col_to_name(i)
+        formula = _formula(c, formulas.index(i), letter, first_row, frame.height, block) if i in formulas else ""
+        pieces += _cell(c, schema[c.column], letter, row, escape.get(c.column, True), nullable[c.column], formula)
     return frame.select(pl.concat_str(_exprs([*pieces, "</row>"])).alias("xml")).to_series()
 
 
@@ -152,7 +165,8 @@ class Fill:
     def chunk(self, start: int) -> memoryview:
         """The XML of rows ``start`` on, up to ``CHUNK_ROWS`` of them."""
         part = self.frame.slice(start, CHUNK_ROWS)
-        return joined(rows_xml(part, self.cells, self.first_row + start, self.height))
+        return joined(rows_xml(part, self.cells, self.first_row + start, self.height,
+                               range(self.first_row, self.first_row + self.frame.height)))
 
     def chunks(self, pool: Executor) -> Iterator[memoryview]:
         """The rows' XML chunk by chunk, built on ``pool`` from now on, up to ``AHEAD`` chunks ahead of
