@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
 from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
-from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, joined, write_with_rows
+from acsxl.io.sheetdata import Cell, Fill, Part, escaped_attribute, joined, write_with_rows
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.rules.schema import HEADERS
 
@@ -106,48 +106,44 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     xlsxwriter writes the workbook with only the first data row of the Portfolio and Issues sheets (that
     row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
     the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata). The source
-    links are worked out on a thread meanwhile (polars leaves xlsxwriter the interpreter)."""
+    links, needed only after the Portfolio's rows, are worked out on a thread while those are written."""
     frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # the engine's codes, as cell text
     letters = [xl_col_to_name(i) for i in range(frame.width)]
-    with ThreadPoolExecutor(max_workers=1) as side:
-        links = side.submit(_links, frame, letters[frame.columns.index("source")], run)
-        issues = issue_table(frame, run)
-        template = io.BytesIO()
-        workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
-        workbook.set_properties({
-            "title": "acsxl portfolio",
-            "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
-            "comments": f"acsxl {__version__}, parameters {RULEBOOK.version}, as of {run.as_of.isoformat()}",
-        })
-        workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
-        workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
-        _portfolio_sheet(workbook, frame, run)
-        at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
-        _issues_sheet(workbook, issues, run)
-        workbook.close()
+    issues = issue_table(frame, run)
+    template = io.BytesIO()
+    workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
+    workbook.set_properties({
+        "title": "acsxl portfolio",
+        "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
+        "comments": f"acsxl {__version__}, parameters {RULEBOOK.version}, as of {run.as_of.isoformat()}",
+    })
+    workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
+    workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
+    _portfolio_sheet(workbook, frame, run)
+    at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
+    _issues_sheet(workbook, issues, run)
+    workbook.close()
 
-        package = Package.read(template.getvalue())
-        sheets = package.sheet_parts()
-        fills: dict[str, Fill] = {}
-        replaced: dict[str, str | bytes] = {}
+    package = Package.read(template.getvalue())
+    sheets = package.sheet_parts()
+    fills: dict[str, Fill] = {}
+    replaced: dict[str, Part] = {}
+    with ThreadPoolExecutor(max_workers=1) as side:
         if frame.height:
             formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
             part = sheets["Portfolio"]
             fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
-            hyperlinks, link_rels = links.result()
-            head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
-            replaced[rels_name(part)] = b"".join((head.encode(), link_rels, b"</Relationships>", tail.encode()))
-            before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
-            replaced[part] = b"".join((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode()))
-    if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
-        fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
-    if issues.height:
-        fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
-    write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+            links = side.submit(_linked, package, part, frame, letters[frame.columns.index("source")], run)
+            replaced[part], replaced[rels_name(part)] = (lambda: links.result()[0]), (lambda: links.result()[1])
+        if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
+            fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
+        if issues.height:
+            fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
+        write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
 
 
 def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], height: pl.Expr | None,
-          replaced: dict[str, str | bytes], first_row: int = 2) -> Fill:
+          replaced: dict[str, Part], first_row: int = 2) -> Fill:
     """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
     column keeps that row's cell format, and the table is stretched over all the rows."""
     styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
@@ -231,6 +227,15 @@ def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: 
 def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int]) -> None:
     """Give the source column the link look (the links themselves are written with the rows)."""
     sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
+
+
+def _linked(package: Package, part: str, frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[bytes, bytes]:
+    """The Portfolio sheet and its relationships with the source links in place of the template's."""
+    hyperlinks, link_rels = _links(frame, column, run)
+    head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
+    before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
+    return (b"".join((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode())),
+            b"".join((head.encode(), link_rels, b"</Relationships>", tail.encode())))
 
 
 def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
