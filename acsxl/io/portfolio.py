@@ -107,7 +107,6 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
     the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata). The source
     links, needed only after the Portfolio's rows, are worked out on a thread while those are written."""
-    frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))  # the engine's codes, as cell text
     letters = [xl_col_to_name(i) for i in range(frame.width)]
     issues = issue_table(frame, run)
     template = io.BytesIO()
@@ -277,6 +276,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
     block's rows and the sheet row (1-based) they start at, for the streamed writer."""
     sheet = workbook.add_worksheet("Summary")
     sheet.set_header(page_header("summary", run))
+    frame = frame.with_columns(pl.col("cause", "stage", "passport_risk", "payroll_risk").cast(pl.String))  # the codes it groups and tests, as text
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     title = workbook.add_format({"bold": True, "font_size": 14})
