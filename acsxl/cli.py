@@ -14,10 +14,10 @@ import polars as pl
 from acsxl import __version__
 from acsxl.engine import triage
 from acsxl.excel import MODULE, WORKBOOK
+from acsxl.io.calendar_cache import load_calendar
 from acsxl.io.portfolio import RunInfo, SourceFile
 from acsxl.io.reader import expand_inputs
 from acsxl.io.writer import FORMATS, OutputError, atomic_write, write_output
-from acsxl.rules import calendar
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.runs import Busy, Progress, RunLog, output_lock, read_all, refresh_all
 from acsxl.sample import sample_cases
@@ -128,8 +128,8 @@ def cmd_triage(args: argparse.Namespace) -> int:
         print("acsxl: no case lists found in the given folders", file=sys.stderr)
         return _finish(args, log, EXIT_FAILED)
 
-    # The holiday calendar loads (~80 ms) while the workbooks are read: the reader leaves the GIL free.
-    threading.Thread(target=calendar.prepare, args=(as_of.year,), daemon=True).start()
+    # The holiday calendar loads while the workbooks are read (from the cache: ~2 ms; else ~100 ms).
+    threading.Thread(target=load_calendar, args=(as_of.year,), daemon=True).start()
     progress = Progress(len(inputs), enabled=False if args.quiet else None)
     results = read_all(inputs, args.sheet, progress)
     progress.close()

@@ -3,26 +3,48 @@ days included) moves to the next business day. Holidays from ``holidays.US(subdi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
-from functools import cache
 
 YEARS = range(1990, 2101)  # years with holidays; outside them only weekends are skipped
+SOURCE = 'holidays.US(subdiv="DC")'  # where the holidays come from (a saved copy names it: acsxl.io.calendar_cache)
+
+_known: dict[int, frozenset[date]] = {}  # year -> its holidays, worked out or handed in (use)
 
 
-@cache
 def _year(year: int) -> frozenset[date]:
+    known = _known.get(year)
+    if known is None:
+        known = _known[year] = _worked_out(year)
+    return known
+
+
+def _worked_out(year: int) -> frozenset[date]:
     """The D.C. holidays falling in ``year``, worked out with the years around it (an observed day can
-    cross New Year). Computed year by year as needed: all 111 years take the holidays package ~50 ms."""
+    cross New Year). Year by year as needed: all 111 years take the holidays package ~50 ms."""
     if year not in YEARS:
         return frozenset()
-    import holidays  # here, not at the top: importing it and loading its US calendar take ~80 ms (see prepare)
+    import holidays  # here, not at the top: importing it and loading its US calendar take ~100 ms (see prepare)
 
     return frozenset(d for d in holidays.US(subdiv="DC", years=range(year - 1, year + 2)) if d.year == year)
 
 
 def prepare(year: int) -> None:
-    """Load the holiday calendar ahead of use: the CLI calls this on a thread while workbooks are read."""
+    """Load the holiday calendar ahead of use (the CLI has it done on a thread while workbooks are read)."""
     _year(year)
+
+
+def table() -> dict[int, frozenset[date]]:
+    """The holidays of every year in ``YEARS``, worked out where not known yet (to be saved: see use)."""
+    return {year: _year(year) for year in YEARS}
+
+
+def use(saved: Mapping[int, Iterable[date]]) -> None:
+    """Take the holidays of these years as given: a copy of ``table()`` saved by an earlier run, which
+    spares loading the holidays package. Years already known keep their holidays."""
+    for year, days in saved.items():
+        if year in YEARS:
+            _known.setdefault(year, frozenset(days))
 
 
 def dc_holidays(first: int = YEARS.start, last: int = YEARS.stop - 1) -> tuple[date, ...]:
