@@ -90,26 +90,3 @@ def test_a_formula_column_is_one_shared_formula_over_all_its_chunks(monkeypatch)
 
 def test_a_formula_in_a_single_row_is_written_out() -> None:
     assert "<f>A2*2</f>" in rows_xml(pl.DataFrame({"n": [1]}), [Cell("n", formula="A{row}*2")], 2).item()
-
-
-def test_parts_still_being_worked_out_are_asked_for_when_due() -> None:
-    frame = pl.DataFrame({"id": [1, 2, 3]})
-    template = io.BytesIO()
-    frame.head(1).write_excel(template, worksheet="Rows", autofit=False)
-    package = Package.read(template.getvalue())
-    part = package.sheet_parts()["Rows"]
-    asked: list[str] = []
-
-    def sheet() -> bytes:  # what follows the rows: asked for once they are written
-        asked.append(part)
-        return package.text(part).replace("</worksheet>", "<!--late--></worksheet>").encode()
-
-    def core() -> str:
-        asked.append("docProps/core.xml")
-        return package.text("docProps/core.xml")
-
-    out = io.BytesIO()
-    write_with_rows(package, {part: Fill(frame, [Cell("id")])}, out, {part: sheet, "docProps/core.xml": core})
-    written = Package.read(out.getvalue())
-    assert asked == [part, "docProps/core.xml"] and list(written.parts)[-1] == "docProps/core.xml"  # the late part goes last
-    assert written.text(part).endswith("<!--late--></worksheet>") and written.text(part).count("<row ") == 4

@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
 from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
-from acsxl.io.sheetdata import Cell, Fill, Part, escaped_attribute, joined, write_with_rows
+from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, joined, write_with_rows
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.rules.schema import HEADERS
 
@@ -106,9 +106,31 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     xlsxwriter writes the workbook with only the first data row of the Portfolio and Issues sheets (that
     row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
     the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata). The source
-    links, needed only after the Portfolio's rows, are worked out on a thread while those are written."""
+    links need only the rows: they are worked out on a thread (polars, off the interpreter lock) while
+    xlsxwriter writes, so their relationships are ready to be compressed before the Portfolio's rows."""
     letters = [xl_col_to_name(i) for i in range(frame.width)]
-    issues = issue_table(frame, run)
+    with ThreadPoolExecutor(max_workers=1) as side:
+        links = side.submit(_links, frame, letters[frame.columns.index("source")], run) if frame.height else None
+        issues = issue_table(frame, run)
+        package, at_risk, at_risk_row = _template(frame, issues, run)
+        hyperlinks, link_rels = links.result() if links else (b"", b"")
+    sheets = package.sheet_parts()
+    fills: dict[str, Fill] = {}
+    replaced: dict[str, str | bytes] = {}
+    if frame.height:
+        formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
+        part = sheets["Portfolio"]
+        fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
+        replaced[part], replaced[rels_name(part)] = _linked(package, part, hyperlinks, link_rels)
+    if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
+        fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
+    if issues.height:
+        fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
+    write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+
+
+def _template(frame: pl.DataFrame, issues: pl.DataFrame, run: RunInfo) -> tuple[Package, pl.DataFrame, int]:
+    """The workbook as xlsxwriter writes it, and the Summary's clients at risk with the row they start at."""
     template = io.BytesIO()
     workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
     workbook.set_properties({
@@ -122,27 +144,11 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
     at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
     _issues_sheet(workbook, issues, run)
     workbook.close()
-
-    package = Package.read(template.getvalue())
-    sheets = package.sheet_parts()
-    fills: dict[str, Fill] = {}
-    replaced: dict[str, Part] = {}
-    with ThreadPoolExecutor(max_workers=1) as side:
-        if frame.height:
-            formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
-            part = sheets["Portfolio"]
-            fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
-            links = side.submit(_linked, package, part, frame, letters[frame.columns.index("source")], run)
-            replaced[part], replaced[rels_name(part)] = (lambda: links.result()[0]), (lambda: links.result()[1])
-        if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
-            fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
-        if issues.height:
-            fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
-        write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+    return Package.read(template.getvalue()), at_risk, at_risk_row
 
 
 def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], height: pl.Expr | None,
-          replaced: dict[str, Part], first_row: int = 2) -> Fill:
+          replaced: dict[str, str | bytes], first_row: int = 2) -> Fill:
     """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
     column keeps that row's cell format, and the table is stretched over all the rows."""
     styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
@@ -228,9 +234,8 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
     sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
-def _linked(package: Package, part: str, frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[bytes, bytes]:
-    """The Portfolio sheet and its relationships with the source links in place of the template's."""
-    hyperlinks, link_rels = _links(frame, column, run)
+def _linked(package: Package, part: str, hyperlinks: memoryview | bytes, link_rels: memoryview | bytes) -> tuple[bytes, bytes]:
+    """The Portfolio sheet and its relationships with the source links (``_links``) in place of the template's."""
     head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
     before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
     return (b"".join((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode())),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -189,29 +189,23 @@ def escaped_attribute(text: pl.Expr) -> pl.Expr:
     return escaped(text).str.replace_all('"', "&quot;", literal=True)
 
 
-Part = str | bytes | Callable[[], bytes]  # a callable: a part still being worked out, asked for when written
-
-
-def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, Part] | None = None) -> None:
+def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, str | bytes] | None = None) -> None:
     """Write ``package`` to ``target`` as a zip file: each sheet part in ``fills`` keeps its rows above
     the fill's first row, as written, then gets the fill's rows; the parts in ``replaced`` get their new
     contents (for a filled sheet: what follows its rows).
 
     Every fill starts building at once, each on its own thread, while the zip file is written on this
-    one (zlib leaves the other core free while it compresses). The largest fill is written after the
-    other parts, so its first chunks are built while they are compressed; parts still being worked out
-    (callables in ``replaced``) are asked for only once they are due: a filled sheet's when its rows
-    are written, the others' last of all."""
+    one (zlib leaves the other core free while it compresses). The largest fill is written last, so its
+    first chunks are built while the other parts are compressed."""
     replaced = replaced or {}
     largest = max(fills, key=lambda name: fills[name].frame.height, default=None)
-    late = [name for name in package.parts if callable(replaced.get(name)) and name not in fills]
-    order = [name for name in package.parts if name != largest and name not in late] + ([largest] if largest else []) + late
+    order = [name for name in package.parts if name != largest] + ([largest] if largest else [])
     with ExitStack() as stack:
         chunks = {name: fill.chunks(stack.enter_context(ThreadPoolExecutor(max_workers=1))) for name, fill in fills.items()}
         archive = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL))
         for name in order:
             if name not in fills:
-                archive.writestr(name, _contents(replaced.get(name, package.parts[name])))
+                archive.writestr(name, replaced.get(name, package.parts[name]))
                 continue
             fill = fills[name]
             text = package.text(name)
@@ -225,13 +219,9 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
                 out.write(f"{head}<sheetData>{above}".encode())
                 for chunk in chunks[name]:
                     out.write(chunk)
-                after = _contents(replaced.get(name, text))
+                after = replaced.get(name, text)
+                after = after.encode() if isinstance(after, str) else after
                 out.write(memoryview(after)[after.find(b"</sheetData>"):])
-
-
-def _contents(part: Part) -> bytes:
-    part = part() if callable(part) else part
-    return part.encode() if isinstance(part, str) else part
 
 
 def _last_cell(head: str, fill: Fill) -> str:
