@@ -23,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
 from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
-from acsxl.io.sheetdata import Cell, Fill, escaped_attribute, joined, write_with_rows
+from acsxl.io.sheetdata import Cell, Fill, Part, Pieces, escaped_attribute, joined, write_with_rows
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.rules.schema import HEADERS
 
@@ -116,7 +116,7 @@ def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) ->
         hyperlinks, link_rels = links.result() if links else (b"", b"")
     sheets = package.sheet_parts()
     fills: dict[str, Fill] = {}
-    replaced: dict[str, str | bytes] = {}
+    replaced: dict[str, Part] = {}
     if frame.height:
         formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
         part = sheets["Portfolio"]
@@ -148,7 +148,7 @@ def _template(frame: pl.DataFrame, issues: pl.DataFrame, run: RunInfo) -> tuple[
 
 
 def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], height: pl.Expr | None,
-          replaced: dict[str, str | bytes], first_row: int = 2) -> Fill:
+          replaced: dict[str, Part], first_row: int = 2) -> Fill:
     """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
     column keeps that row's cell format, and the table is stretched over all the rows."""
     styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
@@ -234,12 +234,13 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
     sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
-def _linked(package: Package, part: str, hyperlinks: memoryview | bytes, link_rels: memoryview | bytes) -> tuple[bytes, bytes]:
-    """The Portfolio sheet and its relationships with the source links (``_links``) in place of the template's."""
+def _linked(package: Package, part: str, hyperlinks: memoryview | bytes, link_rels: memoryview | bytes) -> tuple[Pieces, Pieces]:
+    """The Portfolio sheet and its relationships with the source links (``_links``) in place of the
+    template's, as pieces: the links (megabytes) are written from where they lie, never copied."""
     head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
     before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
-    return (b"".join((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode())),
-            b"".join((head.encode(), link_rels, b"</Relationships>", tail.encode())))
+    return ((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode()),
+            (head.encode(), link_rels, b"</Relationships>" + tail.encode()))
 
 
 def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:

@@ -189,7 +189,11 @@ def escaped_attribute(text: pl.Expr) -> pl.Expr:
     return escaped(text).str.replace_all('"', "&quot;", literal=True)
 
 
-def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, str | bytes] | None = None) -> None:
+Pieces = tuple[bytes | memoryview, ...]  # a part's contents in pieces, written one after the other
+Part = str | bytes | Pieces
+
+
+def write_with_rows(package: Package, fills: dict[str, Fill], target: str | BinaryIO, replaced: dict[str, Part] | None = None) -> None:
     """Write ``package`` to ``target`` as a zip file: each sheet part in ``fills`` keeps its rows above
     the fill's first row, as written, then gets the fill's rows; the parts in ``replaced`` get their new
     contents (for a filled sheet: what follows its rows).
@@ -205,7 +209,7 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
         archive = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL))
         for name in order:
             if name not in fills:
-                archive.writestr(name, replaced.get(name, package.parts[name]))
+                _write_part(archive, name, replaced.get(name, package.parts[name]))
                 continue
             fill = fills[name]
             text = package.text(name)
@@ -219,9 +223,26 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
                 out.write(f"{head}<sheetData>{above}".encode())
                 for chunk in chunks[name]:
                     out.write(chunk)
-                after = replaced.get(name, text)
-                after = after.encode() if isinstance(after, str) else after
-                out.write(memoryview(after)[after.find(b"</sheetData>"):])
+                after = _pieces(replaced.get(name, text))  # the sheet's contents: what follows its rows is written
+                first = next(i for i, piece in enumerate(after) if isinstance(piece, bytes) and b"</sheetData>" in piece)
+                out.write(memoryview(after[first])[after[first].find(b"</sheetData>"):])
+                for piece in after[first + 1:]:
+                    out.write(piece)
+
+
+def _pieces(part: Part) -> Pieces:
+    if isinstance(part, str):
+        return (part.encode(),)
+    return (part,) if isinstance(part, bytes) else part
+
+
+def _write_part(archive: zipfile.ZipFile, name: str, part: Part) -> None:
+    if not isinstance(part, tuple):
+        archive.writestr(name, part)
+        return
+    with archive.open(name, "w", force_zip64=sum(memoryview(piece).nbytes for piece in part) > zipfile.ZIP64_LIMIT) as out:
+        for piece in part:
+            out.write(piece)
 
 
 def _last_cell(head: str, fill: Fill) -> str:
