@@ -132,6 +132,9 @@ def test_summary_has_totals_top_ten_risks_and_a_chart(portfolio) -> None:
     for heading in ("By cause", "By stage", "By deadline window", "Top 10 by priority", "Clients at passport or TFRP risk"):
         assert heading in text
     assert "overdue" in text or "this week (0-7 days)" in text
+    for name in ("SummaryByCause", "SummaryByStage", "SummaryByWindow"):  # balances to the cent, whatever order they were added in
+        balances = [row[2].value for row in ws[ws.tables[name].ref]][1:]
+        assert balances and all(round(b, 2) == b for b in balances)
     with zipfile.ZipFile(portfolio["out"]) as z:
         assert any(n.startswith("xl/charts/chart") for n in z.namelist())
         chart = z.read("xl/charts/chart1.xml").decode()

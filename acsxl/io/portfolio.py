@@ -301,9 +301,11 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
                           column_formats=dict(formats or money), autofit=False, autofilter=False)
         return row + table.height + 3
 
+    # Balances to the cent: a sum's last bits depend on the order polars' threads add in.
+    counted = (pl.len().alias("Rows"), pl.col("balance").sum().round(2).alias("Balance"))
+
     def by(column: str, label: str) -> pl.DataFrame:
-        return (frame.group_by(pl.col(column).fill_null("(none)").alias(label))
-                .agg(pl.len().alias("Rows"), pl.col("balance").sum().alias("Balance"))
+        return (frame.group_by(pl.col(column).fill_null("(none)").alias(label)).agg(*counted)
                 .sort(["Balance", label], descending=[True, False]))  # the name breaks ties: group_by's order is not stable
 
     window = (
@@ -314,7 +316,7 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
         .otherwise(pl.lit("later"))
     )
     order = ["overdue", "this week (0-7 days)", "this month (8-30 days)", "later", "no deadline"]
-    windows = (frame.group_by(window.alias("Deadline window")).agg(pl.len().alias("Rows"), pl.col("balance").sum().alias("Balance"))
+    windows = (frame.group_by(window.alias("Deadline window")).agg(*counted)
                .with_columns(pl.col("Deadline window").cast(pl.Enum(order))).sort("Deadline window")
                .with_columns(pl.col("Deadline window").cast(pl.String)))
     causes = by("cause", "Cause")
