@@ -162,9 +162,11 @@ def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
         return raw.get_column(field.name) if field.name in raw.columns else pl.Series(field.name, [None] * height, dtype=pl.Null)
 
     # Fields are independent (but for the period, which needs the form) and polars releases the GIL,
-    # so they are parsed side by side on the machine's cores.
+    # so they are parsed side by side. Twice as many threads as cores: a field whose odd values are
+    # parsed in Python (holding the GIL) then leaves its core to a field parsed in polars (100k rows
+    # on 2 cores: triage 129 -> 121 ms, median of 15).
     simple = [f for f in FIELDS if f.kind != "period"]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
         results = dict(zip([f.name for f in simple], pool.map(lambda f: parse_field(column(f), f), simple), strict=True))
     parsed: dict[str, pl.Series] = {}
     problems: dict[str, pl.Series | None] = {}
