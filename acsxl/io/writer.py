@@ -16,6 +16,7 @@ from acsxl.io.portfolio import RunInfo, write_portfolio
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
+
 class OutputError(Exception):
     """The output cannot be written; the message says why, in one line."""
 
