@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +26,29 @@ from acsxl.runs import Busy, Progress, RunLog, output_lock, read_all, refresh_al
 from acsxl.sample import sample_cases
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as a shell reports it
+
+
+class Terminated(BaseException):
+    """SIGTERM (a scheduler or a time limit stopping the run), raised where the run is, like Ctrl+C: the
+    temporary file and the output lock are cleaned up on the way out, and an output being replaced
+    stays as it was. Not an Exception, so no handler meant for a bad file swallows it."""
+
+
+@contextmanager
+def _terminate_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _date(text: str) -> date:
@@ -118,15 +144,24 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 def cmd_triage(args: argparse.Namespace) -> int:
     as_of = args.as_of or date.today()
-    started = time.perf_counter()
     stdout = args.out == "-" or (args.out is None and not args.in_place)
     out = None if stdout or args.out is None else Path(args.out)
     log = RunLog(as_of=as_of.isoformat(), output=str(out or ("-" if stdout else "")))
+    try:
+        code = _triage(args, as_of, stdout, out, log)
+    except (KeyboardInterrupt, Terminated) as stop:  # the log says the run was stopped, then the stop goes on
+        _finish(args, log, EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
+        raise
+    return _finish(args, log, code)
+
+
+def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | None, log: RunLog) -> int:
+    started = time.perf_counter()
     inputs = [(path, label) for path, label in expand_inputs(args.inputs)
               if out is None or path.resolve() != out.resolve()]  # our own output in a swept folder is not input
     if not inputs:
         print("acsxl: no case lists found in the given folders", file=sys.stderr)
-        return _finish(args, log, EXIT_FAILED)
+        return EXIT_FAILED
 
     # The holiday calendar loads while the workbooks are read (from the cache: ~2 ms; else ~100 ms).
     threading.Thread(target=load_calendar, args=(as_of.year,), daemon=True).start()
@@ -148,7 +183,7 @@ def cmd_triage(args: argparse.Namespace) -> int:
         stamps.append(cases.stamp)
     if not frames:
         print("acsxl: nothing to triage: no input could be read", file=sys.stderr)
-        return _finish(args, log, EXIT_FAILED)
+        return EXIT_FAILED
 
     result = triage(pl.concat(frames, how="diagonal_relaxed"), as_of)
     log.seconds["triage"] = round(time.perf_counter() - started - log.seconds["read"], 3)
@@ -174,14 +209,14 @@ def cmd_triage(args: argparse.Namespace) -> int:
                 write_output(result, out, run)
     except (OutputError, Busy) as err:
         print(f"acsxl: {err}", file=sys.stderr)
-        return _finish(args, log, EXIT_FAILED)
+        return EXIT_FAILED
     log.seconds["total"] = round(time.perf_counter() - started, 3)
     refreshed = sum(d.status == "refreshed" for d in log.in_place)
     _say(args, f"acsxl: triaged {result.height} rows from {len(frames)} file(s) as of {as_of.isoformat()} "
                f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}) "
                f"in {log.seconds['total']:.2f}s -> {out or ('standard output' if stdout else 'no combined output')}"
                + (f"; {refreshed} workbook(s) refreshed in place" if args.in_place else ""))
-    return _finish(args, log, EXIT_PARTIAL if skipped or failed else EXIT_OK)
+    return EXIT_PARTIAL if skipped or failed else EXIT_OK
 
 
 def _finish(args: argparse.Namespace, log: RunLog, code: int) -> int:
@@ -232,10 +267,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args)
+        with _terminate_as_exception():
+            return args.run(args)
     except KeyboardInterrupt:
         print("acsxl: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("acsxl: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except Exception as err:  # the last guard: one line, never a traceback
         print(f"acsxl: error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return EXIT_FAILED

@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 
 import openpyxl
@@ -93,3 +97,45 @@ def test_a_stale_lock_from_a_dead_process_is_taken_over(tmp_path) -> None:
     (tmp_path / "p.xlsx.lock").write_text("999999999")  # no such process
     with output_lock(out, wait_seconds=0):
         assert (tmp_path / "p.xlsx.lock").read_text() == str(os.getpid())
+
+
+STOPPED_WHILE_WRITING = """
+import sys, time
+from pathlib import Path
+from acsxl import cli
+from acsxl.io import writer
+
+def half_written(frame, path, run):
+    path.write_bytes(b"PK half a workbook")
+    Path(sys.argv[1]).touch()  # tell the test the write is under way
+    time.sleep(60)
+
+writer.write_portfolio = half_written
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a scheduler's SIGTERM")
+def test_a_run_stopped_by_sigterm_leaves_the_old_output_and_no_temporary_file_or_lock(firm, tmp_path) -> None:
+    """A scheduler's time limit sends SIGTERM mid-write: the half-written temporary file and the lock
+    go, last night's portfolio stays as it was, and the run says so (stderr, run log) and exits 143."""
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    out = reports / "firm-portfolio.xlsx"
+    out.write_bytes(b"last night's portfolio")
+    writing, log = tmp_path / "writing", tmp_path / "run.json"
+    run = subprocess.Popen([sys.executable, "-c", STOPPED_WHILE_WRITING, str(writing),
+                            "triage", str(firm), "--as-of", "2026-11-23", "--out", str(out), "--json-log", str(log), "-q"],
+                           stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not writing.exists() and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert writing.exists(), "the run never reached the write"
+    assert {p.name for p in reports.iterdir()} > {"firm-portfolio.xlsx", "firm-portfolio.xlsx.lock"}  # a temporary file too
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=30)
+    assert run.returncode == 143
+    assert err.strip().endswith("acsxl: terminated")
+    assert sorted(p.name for p in reports.iterdir()) == ["firm-portfolio.xlsx"]
+    assert out.read_bytes() == b"last night's portfolio"
+    assert json.loads(log.read_text())["exit_code"] == 143
