@@ -37,6 +37,7 @@ class Terminated(BaseException):
 
 @contextmanager
 def _terminate_as_exception() -> Iterator[None]:
+    """While the command runs, SIGTERM raises Terminated; the previous handler is put back after."""
     if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
         yield
         return
