@@ -167,8 +167,10 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
     # The holiday calendar loads while the workbooks are read (from the cache: ~2 ms; else ~100 ms).
     threading.Thread(target=load_calendar, args=(as_of.year,), daemon=True).start()
     progress = Progress(len(inputs), enabled=False if args.quiet else None)
-    results = read_all(inputs, args.sheet, progress)
-    progress.close()
+    try:
+        results = read_all(inputs, args.sheet, progress)
+    finally:
+        progress.close()  # ends the progress line, also when the run is stopped
     log.seconds["read"] = round(time.perf_counter() - started, 3)
     frames, sources, skipped, stamps = [], [], [], []
     for result, cases in results:

@@ -15,8 +15,9 @@ import openpyxl
 import polars as pl
 import pytest
 
+from acsxl import cli
 from acsxl.cli import main
-from acsxl.runs import Busy, output_lock
+from acsxl.runs import Busy, Progress, output_lock
 
 
 def client_workbook(path, client: str, rows: int = 3) -> None:
@@ -139,3 +140,14 @@ def test_a_run_stopped_by_sigterm_leaves_the_old_output_and_no_temporary_file_or
     assert sorted(p.name for p in reports.iterdir()) == ["firm-portfolio.xlsx"]
     assert out.read_bytes() == b"last night's portfolio"
     assert json.loads(log.read_text())["exit_code"] == 143
+
+
+def test_a_stopped_run_ends_its_progress_line_before_saying_so(firm, monkeypatch, capsys) -> None:
+    def stopped_after_one_file(inputs, sheet, progress):
+        progress.step()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "Progress", lambda total, enabled=None: Progress(total, sys.stderr, enabled=True))
+    monkeypatch.setattr(cli, "read_all", stopped_after_one_file)
+    assert main(["triage", str(firm), "--as-of", "2026-11-23", "--out", "-"]) == 130
+    assert capsys.readouterr().err.endswith(" files\nacsxl: interrupted\n")
