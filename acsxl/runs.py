@@ -18,11 +18,10 @@ from typing import TextIO
 
 import polars as pl
 
+from acsxl.io.inputs import PARALLEL_FROM, Prefetch, UnreadableInput
 from acsxl.io.portfolio import RunInfo, SourceFile, source_parts
-from acsxl.io.reader import CaseList, UnreadableInput, read_cases
+from acsxl.io.reader import CaseList, read_cases
 from acsxl.io.refresh import NotRefreshed, refresh_workbook
-
-PARALLEL_FROM = 8  # files; below this, starting worker processes costs more than it saves
 
 
 @dataclass
@@ -36,11 +35,11 @@ class FileResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _read(task: tuple[Path, str, str | None]) -> tuple[FileResult, CaseList | None]:
+def _read(task: tuple[Path, str, str | None], prefetch: Prefetch | None = None) -> tuple[FileResult, CaseList | None]:
     path, label, sheet = task
     started = time.perf_counter()
     try:
-        cases = read_cases(path, sheet, label)
+        cases = read_cases(path, sheet, label, prefetch.take if prefetch else None)
     except UnreadableInput as err:
         return FileResult(str(path), label, error=str(err), seconds=time.perf_counter() - started), None
     except Exception as err:  # a file must never stop the run
@@ -67,13 +66,15 @@ class Progress:
             self.stream.write("\n")
 
 
-def read_all(inputs: list[tuple[Path, str]], sheet: str | None, progress: Progress) -> list[tuple[FileResult, CaseList | None]]:
-    """Read every input, in worker processes when there are many; results in input order."""
+def read_all(inputs: list[tuple[Path, str]], sheet: str | None, progress: Progress,
+             prefetch: Prefetch | None = None) -> list[tuple[FileResult, CaseList | None]]:
+    """Read every input, in worker processes when there are many; results in input order. A few are
+    read here, one after the other, taking what ``prefetch`` (see ``prefetch_for``) has loaded."""
     tasks = [(path, label, sheet) for path, label in inputs]
     results = []
     if len(tasks) < PARALLEL_FROM:
         for task in tasks:
-            results.append(_read(task))
+            results.append(_read(task, prefetch))
             progress.step()
         return results
     # spawn, not fork: forking a process whose polars thread pool is running can deadlock.

@@ -15,7 +15,7 @@ import openpyxl
 import polars as pl
 import pytest
 
-from acsxl import cli
+from acsxl import commands
 from acsxl.cli import main
 from acsxl.runs import Busy, Progress, output_lock
 
@@ -104,14 +104,14 @@ STOPPED_WHILE_WRITING = """
 import sys, time
 from pathlib import Path
 from acsxl import cli
-from acsxl.io import writer
+from acsxl.io import portfolio
 
 def half_written(frame, path, run):
     path.write_bytes(b"PK half a workbook")
     Path(sys.argv[1]).touch()  # tell the test the write is under way
     time.sleep(60)
 
-writer.write_portfolio = half_written
+portfolio.write_portfolio = half_written
 sys.exit(cli.main(sys.argv[2:]))
 """
 
@@ -143,11 +143,11 @@ def test_a_run_stopped_by_sigterm_leaves_the_old_output_and_no_temporary_file_or
 
 
 def test_a_stopped_run_ends_its_progress_line_before_saying_so(firm, monkeypatch, capsys) -> None:
-    def stopped_after_one_file(inputs, sheet, progress):
+    def stopped_after_one_file(inputs, sheet, progress, prefetch):
         progress.step()
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "Progress", lambda total, enabled=None: Progress(total, sys.stderr, enabled=True))
-    monkeypatch.setattr(cli, "read_all", stopped_after_one_file)
+    monkeypatch.setattr(commands, "Progress", lambda total, enabled=None: Progress(total, sys.stderr, enabled=True))
+    monkeypatch.setattr(commands, "read_all", stopped_after_one_file)
     assert main(["triage", str(firm), "--as-of", "2026-11-23", "--out", "-"]) == 130
     assert capsys.readouterr().err.endswith(" files\nacsxl: interrupted\n")

@@ -11,7 +11,8 @@ import polars as pl
 import pytest
 
 from acsxl.cli import main
-from acsxl.io.reader import UnreadableInput, read_cases
+from acsxl.io.inputs import UnreadableInput
+from acsxl.io.reader import read_cases
 
 
 def workbook(path, rows, sheets=("Cases",)) -> None:
@@ -140,7 +141,7 @@ def test_sample_command_writes_a_triageable_list(tmp_path) -> None:
 
 
 def test_folders_expand_to_case_lists_and_skip_lock_files(tmp_path) -> None:
-    from acsxl.io.reader import expand_inputs
+    from acsxl.io.inputs import expand_inputs
 
     (tmp_path / "sub").mkdir()
     for name in ("a.csv", "sub/b.xlsx", "~$b.xlsx", ".hidden.csv", "notes.txt", "c.xlsm"):

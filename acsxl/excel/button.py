@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from acsxl.engine import triage
+from acsxl.io.inputs import DEFAULT_SHEET, UnreadableInput
 from acsxl.io.portfolio import RunInfo, SourceFile, write_portfolio
-from acsxl.io.reader import DEFAULT_SHEET, UnreadableInput, read_rows
+from acsxl.io.reader import read_rows
 from acsxl.rules import values as v
 
 SHEETS = ("Portfolio", "Summary", "Issues")

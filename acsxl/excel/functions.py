@@ -21,7 +21,8 @@ from typing import Any
 import polars as pl
 
 from acsxl.engine import triage
-from acsxl.io.reader import UnreadableInput, canonical_names, no_headers, read_rows, value_column
+from acsxl.io.inputs import UnreadableInput
+from acsxl.io.reader import canonical_names, no_headers, read_rows, value_column
 from acsxl.rules import values as v
 from acsxl.rules.catalogue import COLLECTION_STATUSES
 from acsxl.rules.schema import FIELD_BY_NAME, HEADERS, OUTPUT_COLUMNS

@@ -15,9 +15,9 @@ import fastexcel
 import polars as pl
 
 from acsxl.io.inplace import Refused, merge_portfolio
+from acsxl.io.inputs import BESIDE_SUFFIX, WORKBOOK_SUFFIXES, excel_lock, file_stamp
 from acsxl.io.package import Package, PackageError
 from acsxl.io.portfolio import RunInfo, write_portfolio
-from acsxl.io.reader import BESIDE_SUFFIX, WORKBOOK_SUFFIXES, excel_lock, file_stamp
 from acsxl.io.writer import atomic_write
 
 

@@ -9,10 +9,12 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:  # the command line imports this module before polars (see acsxl.cli.main)
+    import polars as pl
 
-from acsxl.io.portfolio import RunInfo, write_portfolio
+    from acsxl.io.portfolio import RunInfo
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -78,6 +80,8 @@ def write_output(frame: pl.DataFrame, out: str | Path, run: RunInfo) -> None:
     if str(out) == "-":
         frame.write_csv(sys.stdout.buffer)
         return
+    from acsxl.io.portfolio import write_portfolio  # here, not above: see the imports
+
     path = Path(out)
     suffix = path.suffix.lower()
     writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet, ".xlsx": lambda p: write_portfolio(frame, p, run)}

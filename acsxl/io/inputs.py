@@ -1,0 +1,171 @@
+"""Finding case lists and loading their sheets, with nothing heavier than fastexcel: no polars, no
+engine. So a command-line run can start reading its workbooks at once (``Prefetch``) and import the
+engine while fastexcel works, which spends its time off the interpreter lock; ``acsxl.io.reader``
+turns what is loaded here into the engine's input frame."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import fastexcel
+
+# fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
+# normal in case lists (a bad row among dates) and parsed value by value, so the warning is noise.
+logging.getLogger("fastexcel").setLevel(logging.ERROR)
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
+SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
+BESIDE_SUFFIX = ".acsxl-portfolio.xlsx"  # a portfolio acsxl wrote beside a client workbook: output, never input
+DEFAULT_SHEET = "Cases"
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an encrypted .xlsx is an OLE container, not a zip
+PARALLEL_FROM = 8  # files; below this, a run reads them here (starting worker processes costs more than it saves)
+ERROR_COLUMN = re.compile(r"could not determine dtype for column (.+?)\s*$", re.MULTILINE)
+
+
+class UnreadableInput(Exception):
+    """The file cannot be read as a case list; the message says why, in one line."""
+
+
+def expand_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(path, label) for each case list: files as given (labelled by name); folders replaced by the
+    case lists under them (labelled by their path inside the folder), skipping Excel lock files
+    (~$...), hidden and temporary files, and portfolios acsxl wrote beside client workbooks."""
+    out: list[tuple[Path, str]] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append((path, path.name))
+            continue
+        out.extend(
+            (p, p.relative_to(path).as_posix()) for p in sorted(path.rglob("*"))
+            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith((".tmp", BESIDE_SUFFIX))
+        )
+    return out
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
+
+
+def excel_lock(path: Path) -> Path | None:
+    """The lock file Excel keeps beside a workbook it has open (~$ plus the name, first two letters
+    dropped for long names), or LibreOffice's (.~lock.NAME#)."""
+    for name in (f"~${path.name}", f"~${path.name[2:]}", f".~lock.{path.name}#"):
+        lock = path.with_name(name)
+        if lock.exists():
+            return lock
+    return None
+
+
+def checked(path: Path) -> tuple[int, int]:
+    """The file's stamp (modification time, size), once it is known to be a case list that can be
+    read: the right kind, there, not open in Excel, not empty, not encrypted."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnreadableInput(f"{path}: not a case list (expected .xlsx, .xlsm or .csv)")
+    if not path.is_file():
+        raise UnreadableInput(f"{path}: no such file")
+    lock = excel_lock(path) if suffix in WORKBOOK_SUFFIXES else None
+    if lock is not None:
+        raise UnreadableInput(f"{path}: open in Excel (lock file {lock.name}); save and close it, then run again")
+    stamp = file_stamp(path)
+    if stamp[1] == 0:
+        raise UnreadableInput(f"{path}: empty file")
+    if suffix in WORKBOOK_SUFFIXES and _head(path) == OLE_SIGNATURE:
+        raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
+    return stamp
+
+
+@dataclass(frozen=True)
+class LoadedSheet:
+    """A workbook's case sheet as fastexcel loads it: one Arrow record batch, typed columns."""
+
+    batch: Any  # pyarrow.RecordBatch
+    sheet: str
+
+
+def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
+    """The sheet named ``sheet``, else the one named Cases, else the first. A column of only error
+    cells (#NAME?, #N/A: a formula that did not calculate) has no type; it is read as text, where the
+    errors are blanks. Eager loading (the whole sheet, then one Arrow batch) is ~20% faster than
+    fastexcel's default (measured: 0.49 against 0.62 s for 100k rows), with the same frames (checked
+    over 1,578 sheets)."""
+    try:
+        reader = fastexcel.read_excel(str(path))
+    except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
+        raise UnreadableInput(f"{path}: not a readable workbook ({first_line(err)})") from None
+    names = reader.sheet_names
+    if sheet is not None:
+        if sheet not in names:
+            raise UnreadableInput(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+        chosen = sheet
+    else:
+        chosen = next((n for n in names if n.strip().lower() == DEFAULT_SHEET.lower()), names[0] if names else None)
+    if chosen is None:
+        raise UnreadableInput(f"{path}: the workbook has no sheets")
+    as_text: dict[str, str] = {}
+    while True:
+        try:
+            return LoadedSheet(reader.load_sheet(chosen, header_row=0, dtypes=as_text or None, eager=True), chosen)
+        except fastexcel.CalamineCellError as err:
+            found = ERROR_COLUMN.search(str(err))
+            if found is None or found.group(1) in as_text:
+                raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
+            as_text[found.group(1)] = "string"
+        except Exception as err:
+            raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
+
+
+class Prefetch:
+    """Workbooks loaded one after the other on a thread, from now on, for a run that reads them in
+    that order (``take``). Only a head start: a file whose load failed, or that changed since, is
+    simply read again, so every message comes from the reader as usual."""
+
+    def __init__(self, paths: Sequence[Path], sheet: str | None) -> None:
+        self._sheet = sheet
+        self._done = {path: threading.Event() for path in paths}
+        self._loaded: dict[Path, tuple[tuple[int, int], LoadedSheet]] = {}
+        threading.Thread(target=self._run, daemon=True).start()  # daemon: a stopped run does not wait for it
+
+    def _run(self) -> None:
+        for path, done in self._done.items():
+            try:
+                if path.suffix.lower() in WORKBOOK_SUFFIXES:
+                    stamp = checked(path)  # before the load: a change during it shows in take()
+                    self._loaded[path] = stamp, load_sheet(path, self._sheet)
+            except Exception:
+                pass
+            finally:
+                done.set()
+
+    def take(self, path: Path, sheet: str | None, stamp: tuple[int, int]) -> LoadedSheet | None:
+        """``path``'s sheet, once loaded, if it was asked for the same ``sheet`` and the file still has
+        ``stamp``; None otherwise."""
+        done = self._done.get(path)
+        if done is None or sheet != self._sheet:
+            return None
+        done.wait()
+        loaded = self._loaded.pop(path, None)
+        return loaded[1] if loaded is not None and loaded[0] == stamp else None
+
+
+def prefetch_for(inputs: Sequence[tuple[Path, str]], sheet: str | None) -> Prefetch | None:
+    """A head start for a run that reads ``inputs`` here (fewer than PARALLEL_FROM); None for a run
+    that hands them to worker processes."""
+    return Prefetch([path for path, _ in inputs], sheet) if len(inputs) < PARALLEL_FROM else None
+
+
+def _head(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.read(len(OLE_SIGNATURE))
+
+
+def first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
