@@ -139,7 +139,7 @@ class Prefetch:
                 if path.suffix.lower() in WORKBOOK_SUFFIXES:
                     stamp = checked(path)  # before the load: a change during it shows in take()
                     self._loaded[path] = stamp, load_sheet(path, self._sheet)
-            except Exception:
+            except Exception:  # the reader meets the same problem when it reads the file, and reports it
                 pass
             finally:
                 done.set()
