@@ -59,6 +59,36 @@ def test_formula_columns_that_did_not_calculate_read_as_blanks(tmp_path) -> None
     assert cases.frame.get_column("balance").to_list()[2] is None  # reported as missing, the row kept
 
 
+def test_a_value_of_another_kind_far_down_a_column_is_kept(tmp_path) -> None:
+    """A notice date typed as text, or a balance written "$1,234.50", below the first thousand rows of a
+    column of real dates or numbers must reach the engine as written (fastexcel guesses a column's type
+    from its first 1,000 rows by default and turns what does not fit into blanks)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "c.xlsx"))
+    sheet = book.add_worksheet("Cases")
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.write_row(0, 0, HEADER[:7])
+    for r in range(1, 1501):
+        sheet.write_row(r, 0, [f"A{r}", "Ann", 1040, 2023, 8200, "CP504"])
+        sheet.write_datetime(r, 6, datetime(2026, 10, 1), dates)
+    sheet.write_string(1400, 6, "11/02/2026")
+    sheet.write_string(1450, 4, "$1,234.50")
+    book.close()
+    cases = read_cases(tmp_path / "c.xlsx")
+    row = cases.frame.row(1399, named=True)
+    assert (row["source"], row["notice_date"]) == ("c.xlsx, Cases, row 1401", "11/02/2026")
+    assert cases.frame.row(1449, named=True)["balance"] == "$1,234.50"
+    assert cases.frame.get_column("notice_date").null_count() == 0
+    triaged = main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-11-02", "--out", str(tmp_path / "t.csv"), "-q"])
+    assert triaged == 0
+    out = pl.read_csv(tmp_path / "t.csv", infer_schema=False)
+    by_source = {r["source"]: r for r in out.iter_rows(named=True)}
+    assert by_source["c.xlsx, Cases, row 1401"]["notice_date"] == "2026-11-02"
+    assert by_source["c.xlsx, Cases, row 1451"]["balance"] == "1234.5"
+    assert out.get_column("issues").null_count() == out.height
+
+
 def test_sheet_choice(tmp_path) -> None:
     workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 1, "CP14", None, "Y", ""]], sheets=("Other",))
     with pytest.raises(UnreadableInput, match="no case-list headers"):
