@@ -30,12 +30,12 @@ def plain_write(table: pl.DataFrame, out: str | Path) -> None:
 
 
 if __name__ == "__main__":
-    import fastexcel
+    from acsxl.io.inputs import load_sheet
 
     cases, table_path, out = sys.argv[1:4]
     started = time.perf_counter()
     table = pl.read_parquet(table_path)
     loading = time.perf_counter() - started
-    pl.from_arrow(fastexcel.read_excel(cases).load_sheet("Cases", eager=True))  # as acsxl reads (its fastest mode)
+    pl.from_arrow(load_sheet(Path(cases), "Cases").batch)  # fastexcel, as acsxl reads
     plain_write(table, out)
     print(loading)
