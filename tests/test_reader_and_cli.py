@@ -13,6 +13,7 @@ import pytest
 from acsxl.cli import main
 from acsxl.io.inputs import UnreadableInput
 from acsxl.io.reader import read_cases
+from acsxl.rules.schema import HEADERS
 
 
 def workbook(path, rows, sheets=("Cases",)) -> None:
@@ -87,6 +88,47 @@ def test_a_value_of_another_kind_far_down_a_column_is_kept(tmp_path) -> None:
     assert by_source["c.xlsx, Cases, row 1401"]["notice_date"] == "2026-11-02"
     assert by_source["c.xlsx, Cases, row 1451"]["balance"] == "1234.5"
     assert out.get_column("issues").null_count() == out.height
+
+
+def test_rows_keep_their_sheet_numbers_below_blank_rows(tmp_path) -> None:
+    """A table that starts lower down (blank, styled or empty-formula rows above it): fastexcel takes the
+    first row with a value as the headers, and the cases keep their own sheet row numbers, so the
+    source column, the Issues sheet and the links point at the right rows."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "c.xlsx"))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_blank(0, 0, None, book.add_format({"bold": True}))
+    sheet.write_formula(1, 1, '=""', None, "")
+    sheet.set_row(2, 30)
+    sheet.write_row(4, 0, HEADER[:7])
+    sheet.write_row(5, 0, ["A1", "Ann", 1040, 2023, 8200, "CP14", "02/16/2026"])
+    sheet.write_row(7, 0, ["A2", "Bo", 1040, 2023, -5, "CP14", "02/16/2026"])
+    book.close()
+    cases = read_cases(tmp_path / "c.xlsx")
+    assert cases.frame["source"].to_list() == ["c.xlsx, Cases, row 6", "c.xlsx, Cases, row 8"]
+    assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-02-20", "--out", str(tmp_path / "p.xlsx"), "-q"]) == 0
+    out = openpyxl.load_workbook(tmp_path / "p.xlsx")
+    assert [(r[2], r[3]) for r in out["Issues"].iter_rows(min_row=2, values_only=True)] == [(8, "balance")]
+    source = next(c.column_letter for c in out["Portfolio"][1] if c.value == HEADERS["source"])
+    assert sorted(c.hyperlink.location for c in out["Portfolio"][source][1:]) == ["'Cases'!A6", "'Cases'!A8"]
+
+
+@pytest.mark.parametrize("xml, row", [
+    (b'<sheetData><row r="3"><c r="B3" s="1"/></row><row r="5"><c r="C5" t="s"><v>0</v></c></row></sheetData>', 5),
+    (b'<sheetData><row r="2"><c r="A2"><f>""</f><v></v></c></row><row r="4"><c><v>1</v></c></row></sheetData>', 4),
+    (b'<x:sheetData><x:row r="7"><x:c r="A7" t="inlineStr"><x:is><x:t>Client</x:t></x:is></x:c></x:row></x:sheetData>', 7),
+    (b"<sheetData><row/><row><c/></row><row><c><v>2</v></c></row></sheetData>", 3),  # no references at all: counted
+    (b'<sheetData><row r="9" ht="30" customHeight="1"/><row><c t="s"><v>3</v></c></row></sheetData>', 10),
+    (b"<sheetData></sheetData>", None),
+])
+def test_the_first_row_with_a_value_is_found_across_reads(monkeypatch, xml, row) -> None:
+    import io
+
+    from acsxl.io import inputs
+
+    monkeypatch.setattr(inputs, "_SCAN_BLOCK", 5)  # tags and values cut across the blocks read
+    assert inputs._first_value_row(io.BytesIO(b'<?xml version="1.0"?><worksheet>' + xml + b"</worksheet>")) == row
 
 
 def test_sheet_choice(tmp_path) -> None:

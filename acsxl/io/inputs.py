@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import fastexcel
+
+from acsxl.io.package import Package, PackageError
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
 # normal in case lists (a bad row among dates) and parsed value by value, so the warning is noise.
@@ -84,10 +87,12 @@ def checked(path: Path) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class LoadedSheet:
-    """A workbook's case sheet as fastexcel loads it: one Arrow record batch, typed columns."""
+    """A workbook's case sheet as fastexcel loads it: one Arrow record batch, typed columns; the sheet
+    row (1-based) its first data row came from."""
 
     batch: Any  # pyarrow.RecordBatch
     sheet: str
+    first_row: int = 2
 
 
 def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
@@ -114,7 +119,8 @@ def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
     as_text: dict[str, str] = {}
     while True:
         try:
-            return LoadedSheet(reader.load_sheet(chosen, header_row=0, dtypes=as_text or None, schema_sample_rows=None, eager=True), chosen)
+            batch = reader.load_sheet(chosen, header_row=0, dtypes=as_text or None, schema_sample_rows=None, eager=True)
+            return LoadedSheet(batch, chosen, header_row(path, chosen) + 1)
         except fastexcel.CalamineCellError as err:
             found = ERROR_COLUMN.search(str(err))
             if found is None or found.group(1) in as_text:
@@ -122,6 +128,59 @@ def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
             as_text[found.group(1)] = "string"
         except Exception as err:
             raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
+
+
+_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
+_VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|is>)|</(?:\w+:)?c>")
+_ROW_NUMBER = re.compile(rb'\br="[A-Z]*(\d+)"')
+_SCAN_BLOCK = 1 << 16
+
+
+def header_row(path: Path, sheet: str) -> int:
+    """The sheet row (1-based) fastexcel takes the headers from: the first row with a value in it.
+    Blank rows above a table (a title left out, a table moved down) are skipped by fastexcel, so the
+    rows it returns are numbered from here, not from row 1. Styled blank cells and formulas with an
+    empty result do not count, as for fastexcel. 1 when the sheet cannot be scanned."""
+    try:
+        part = Package.read(path, largest=1 << 20).sheet_parts().get(sheet)
+        if part is None:
+            return 1
+        with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
+            return _first_value_row(xml) or 1
+    except (OSError, zipfile.BadZipFile, KeyError, PackageError, ValueError):
+        return 1
+
+
+def _first_value_row(xml: IO[bytes]) -> int | None:
+    """The row of the first cell with a value in a worksheet's XML, read in blocks until it is found.
+    A cell's row is its reference's, else its row's, else the row after the one before (ECMA-376
+    18.3.1.73: both are optional)."""
+    text, done, row = b"", 0, 0
+    while True:
+        block = xml.read(_SCAN_BLOCK)
+        text += block
+        while True:
+            tag = _CELL.search(text, done)
+            if tag is None:
+                break
+            if tag.group(1) == b"row":
+                number = _ROW_NUMBER.search(tag.group(2))
+                row = int(number.group(1)) if number else row + 1
+                done = tag.end()
+                continue
+            if tag.group(3) == b"/":  # a blank cell (styled, or empty)
+                done = tag.end()
+                continue
+            found = _VALUE.search(text, tag.end())
+            if found is None and block:
+                break  # the cell goes on in the next block
+            if found is not None and not found.group(0).startswith(b"</"):
+                number = _ROW_NUMBER.search(tag.group(2))
+                return int(number.group(1)) if number else row
+            done = found.end() if found is not None else len(text)
+        if not block:
+            return None
+        text, done = text[done:], 0
 
 
 class Prefetch:

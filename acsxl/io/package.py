@@ -69,12 +69,14 @@ class Package:
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, source: Path | bytes) -> Package:
+    def read(cls, source: Path | bytes, largest: int | None = None) -> Package:
+        """The package's parts; with ``largest`` (bytes), only the parts no larger: enough to find the
+        sheets of a big workbook without reading them."""
         try:
             with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
-                infos = archive.infolist()
-                parts = {info.filename: archive.read(info) for info in infos if not info.is_dir()}
-                entries = {info.filename: info for info in infos if not info.is_dir()}
+                infos = [info for info in archive.infolist() if not info.is_dir() and (largest is None or info.file_size <= largest)]
+                parts = {info.filename: archive.read(info) for info in infos}
+                entries = {info.filename: info for info in infos}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError) as err:
             raise PackageError(f"not a valid workbook package ({err})") from None
         if CONTENT_TYPES not in parts:

@@ -38,12 +38,12 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
     path = Path(path)
     stamp = checked(path)
     if path.suffix.lower() == ".csv":
-        raw, sheet_name = _read_csv(path), None
+        raw, sheet_name, first_row = _read_csv(path), None, 2
     else:
         loaded = prefetched(path, sheet, stamp) if prefetched else None
         loaded = loaded or load_sheet(path, sheet)
-        raw, sheet_name = pl.from_arrow(loaded.batch), loaded.sheet
-    return _case_list(raw, path, sheet_name, 2, label or path.name, stamp)
+        raw, sheet_name, first_row = pl.from_arrow(loaded.batch), loaded.sheet, loaded.first_row
+    return _case_list(raw, path, sheet_name, first_row, label or path.name, stamp)
 
 
 def read_rows(rows: Sequence[Sequence[Any]], label: str, sheet: str | None = None, first_row: int = 2) -> CaseList:
