@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import fastexcel
 
-from acsxl.io.package import Package, PackageError
+from acsxl.io.package import Package
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
 # normal in case lists (a bad row among dates) and parsed value by value, so the warning is noise.
@@ -120,7 +120,7 @@ def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
     while True:
         try:
             batch = reader.load_sheet(chosen, header_row=0, dtypes=as_text or None, schema_sample_rows=None, eager=True)
-            return LoadedSheet(batch, chosen, header_row(path, chosen) + 1)
+            return LoadedSheet(batch, chosen, header_row(path, chosen) + 1)  # header_row never raises
         except fastexcel.CalamineCellError as err:
             found = ERROR_COLUMN.search(str(err))
             if found is None or found.group(1) in as_text:
@@ -147,7 +147,7 @@ def header_row(path: Path, sheet: str) -> int:
             return 1
         with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
             return _first_value_row(xml) or 1
-    except (OSError, zipfile.BadZipFile, KeyError, PackageError, ValueError):
+    except Exception:  # whatever fastexcel could read but this cannot scan: numbered from row 1, as before
         return 1
 
 
