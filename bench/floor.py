@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import polars as pl
-
 from acsxl.io.package import Package
 from acsxl.io.sheetdata import Cell, Fill, write_with_rows
 

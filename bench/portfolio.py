@@ -28,6 +28,7 @@ from pathlib import Path
 from statistics import median
 
 import polars as pl
+from acsxl.sample import sample_cases
 from floor import plain_write
 
 from acsxl.cli import main as main_cli
@@ -35,7 +36,6 @@ from acsxl.engine import triage
 from acsxl.io.inputs import load_sheet
 from acsxl.io.reader import read_cases
 from acsxl.rules.schema import HEADERS
-from acsxl.sample import sample_cases
 
 AS_OF = date(2026, 11, 23)
 DATA = Path(__file__).resolve().parent / "data"

@@ -19,11 +19,11 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
+from acsxl.sample import sample_cases
+from acsxl.scalar import triage_case
 
 from acsxl.engine import triage
 from acsxl.rules.schema import HEADER_ALIASES, header_key
-from acsxl.sample import sample_cases
-from acsxl.scalar import triage_case
 
 AS_OF = date(2026, 11, 23)
 DATA = Path(__file__).resolve().parent / "data"

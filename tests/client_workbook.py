@@ -14,7 +14,7 @@ import pytest
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
-from acsxl.sample import sample_cases
+from acsxl.portfolio.sample import sample_cases
 
 
 def _png(width: int = 16, height: int = 16) -> bytes:

@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 
+from acsxl.portfolio.columns import issues_text
+
 
 def _norm(value: Any) -> Any:
     if isinstance(value, date):
@@ -18,11 +20,17 @@ def _norm(value: Any) -> Any:
 
 
 def check_group(group: dict, result: pl.DataFrame) -> None:
-    """``result`` holds the group's rows; rows are matched to inputs by their source (row N)."""
+    """``result`` holds the group's rows: the engine's (matched to inputs by ``source_row``, issues
+    rendered from ``problems``) or the command line's CSV (by the row in its source text)."""
     assert result.height == len(group["rows"]), f"{group['name']}: a row was dropped"
-    by_row = {int(re.search(r"row (\d+)", s).group(1)): r for s, r in zip(result["source"], result.iter_rows(named=True), strict=True)}
+    if "problems" in result.columns:
+        result = result.with_columns(issues_text(pl.col("problems")).alias("issues"))
+        rows = result.get_column("source_row").to_list()
+    else:
+        rows = [int(re.search(r"row (\d+)", s).group(1)) for s in result["source"]]
+    by_row = dict(zip(rows, result.iter_rows(named=True), strict=True))
     for i, case in enumerate(group["rows"], start=1):
-        row = by_row[i + 1 if "xlsx" in str(result["source"][0]) else i]
+        row = by_row[i + 1 if "source" in result.columns and "xlsx" in str(result["source"][0]) else i]
         label = f"{group['name']} / {case['input'].get('client_id')}"
         for key, want in case["expect"].items():
             if key == "next_action_matches":

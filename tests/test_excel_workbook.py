@@ -21,8 +21,8 @@ import pytest
 from acsxl.cli import main
 from acsxl.excel import button, functions
 from acsxl.excel import workbook as template
-from acsxl.io.package import Package
 from acsxl.io.reader import read_cases
+from acsxl.xlsx.package import Package
 
 olevba = pytest.importorskip("oletools.olevba")
 REPO = Path(__file__).resolve().parents[1]
@@ -304,7 +304,7 @@ def test_the_button_explains_what_it_cannot_do_and_changes_nothing(tmp_path: Pat
 
 def test_an_unexpected_failure_is_a_message_box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     book = fake_book(tmp_path)
-    monkeypatch.setattr(button, "triage", lambda *args: (_ for _ in ()).throw(MemoryError("out of memory")))
+    monkeypatch.setattr(button.service, "triage_rows", lambda *args: (_ for _ in ()).throw(MemoryError("out of memory")))
     button.refresh_portfolio(book, today=AS_OF)
     assert book.app.alerts == [("critical", "The portfolio could not be refreshed (MemoryError: out of memory).")]
 

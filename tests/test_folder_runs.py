@@ -15,9 +15,10 @@ import openpyxl
 import polars as pl
 import pytest
 
-from acsxl import commands
-from acsxl.cli import main
-from acsxl.runs import Busy, Progress, output_lock
+from acsxl.cli import commands, main
+from acsxl.cli.runs import Progress
+from acsxl.errors import OutputBusy as Busy
+from acsxl.io.writer import output_lock
 
 
 def client_workbook(path, client: str, rows: int = 3) -> None:
@@ -44,7 +45,10 @@ def firm(tmp_path):
     wb = openpyxl.Workbook()
     wb.active.title = "Cases"
     wb.save(root / "empty.xlsx")
-    (root / "protected.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)  # an encrypted package
+    # An encrypted package is an OLE container holding an EncryptedPackage stream; an old binary workbook is one without.
+    (root / "protected.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504 + "EncryptedPackage".encode("utf-16-le"))
+    (root / "old-format.xlsx").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504 + "Workbook".encode("utf-16-le"))
+    (root / "older.xls").write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504 + "Workbook".encode("utf-16-le"))
     return root
 
 
@@ -59,16 +63,17 @@ def test_good_files_land_bad_ones_are_reported_and_nothing_is_touched(firm, tmp_
     assert code == 1
     err = capsys.readouterr().err
     for name, reason in (("corrupt.xlsx", "not a readable workbook"), ("open-in-excel.xlsx", "open in Excel"),
-                         ("empty.xlsx", "no case-list headers"), ("protected.xlsx", "password-protected")):
+                         ("empty.xlsx", "no case-list headers"), ("protected.xlsx", "password-protected"),
+                         ("old-format.xlsx", "Excel 97-2003 workbook saved under .xlsx"), ("older.xls", "Excel 97-2003 workbook (.xls)")):
         assert any(name in line and reason in line for line in err.splitlines()), (name, err)
     assert "Traceback" not in err
     portfolio = pl.read_excel(out, sheet_name="Portfolio")
     assert sorted(portfolio["Client"].unique()) == ["ALPHA", "BETA"]
     assert set(portfolio["Source"].str.extract(r"^(.*?),", 1)) == {"alpha/cases.xlsx", "beta/cases.xlsx", "beta/notes.csv"}
     issues = pl.read_excel(out, sheet_name="Issues")
-    assert issues.filter(pl.col("column") == "(file skipped)").height == 4
+    assert issues.filter(pl.col("column") == "(file skipped)").height == 6
     log = json.loads((tmp_path / "run.json").read_text())
-    assert len(log["files_read"]) == 3 and len(log["files_skipped"]) == 4 and log["rows"] == 6
+    assert len(log["files_read"]) == 3 and len(log["files_skipped"]) == 6 and log["rows"] == 6
     assert digest(firm) == before  # client files untouched, and no stray files left beside them
 
 
@@ -104,14 +109,14 @@ STOPPED_WHILE_WRITING = """
 import sys, time
 from pathlib import Path
 from acsxl import cli
-from acsxl.io import portfolio
+from acsxl.portfolio import service
 
 def half_written(frame, path, run):
     path.write_bytes(b"PK half a workbook")
     Path(sys.argv[1]).touch()  # tell the test the write is under way
     time.sleep(60)
 
-portfolio.write_portfolio = half_written
+service.write_portfolio = half_written
 sys.exit(cli.main(sys.argv[2:]))
 """
 
@@ -143,11 +148,11 @@ def test_a_run_stopped_by_sigterm_leaves_the_old_output_and_no_temporary_file_or
 
 
 def test_a_stopped_run_ends_its_progress_line_before_saying_so(firm, monkeypatch, capsys) -> None:
-    def stopped_after_one_file(inputs, sheet, progress, prefetch):
-        progress.step()
+    def stopped_after_one_file(inputs, sheet, step, prefetch):
+        step()
         raise KeyboardInterrupt
 
     monkeypatch.setattr(commands, "Progress", lambda total, enabled=None: Progress(total, sys.stderr, enabled=True))
-    monkeypatch.setattr(commands, "read_all", stopped_after_one_file)
+    monkeypatch.setattr(commands.service, "read_files", stopped_after_one_file)
     assert main(["triage", str(firm), "--as-of", "2026-11-23", "--out", "-"]) == 130
     assert capsys.readouterr().err.endswith(" files\nacsxl: interrupted\n")

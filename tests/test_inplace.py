@@ -18,13 +18,15 @@ from client_workbook import make_client_workbook
 
 from acsxl.cli import main
 from acsxl.engine import triage
-from acsxl.io.inplace import _drop_from_calc_chain, is_ours
-from acsxl.io.package import Package
-from acsxl.io.portfolio import RunInfo, SourceFile
+from acsxl.errors import NotRefreshed
 from acsxl.io.reader import read_cases
-from acsxl.io.refresh import NotRefreshed, refresh_workbook
-from acsxl.io.stylesheet import _items, merge_styles
 from acsxl.io.writer import backup_path
+from acsxl.portfolio.columns import Sources
+from acsxl.portfolio.inplace import is_ours, refresh_workbook
+from acsxl.portfolio.layout import RunInfo
+from acsxl.xlsx.merge import _drop_from_calc_chain
+from acsxl.xlsx.package import Package
+from acsxl.xlsx.stylesheet import _items, merge_styles
 
 # Shared parts acsxl edits by adding its own entries; everything else it did not create must be byte-identical.
 REGISTERS = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
@@ -124,8 +126,8 @@ def test_open_workbook_is_skipped_and_reported(client: Path, capsys) -> None:
 
 def test_workbook_opened_or_saved_during_the_run_is_not_touched(client: Path) -> None:
     cases = read_cases(client)
-    frame = triage(cases.frame, date(2026, 11, 23))
-    run = RunInfo(date(2026, 11, 23), [SourceFile(cases.label, client, cases.sheet)])
+    frame = triage(cases.frame.with_columns(source_file=0), date(2026, 11, 23))
+    run = RunInfo(date(2026, 11, 23), Sources((cases.source,)))
     before = client.read_bytes()
     client.with_name(".~lock." + client.name + "#").write_text("LibreOffice")
     with pytest.raises(NotRefreshed, match="open in a spreadsheet application"):
@@ -139,7 +141,7 @@ def test_workbook_opened_or_saved_during_the_run_is_not_touched(client: Path) ->
 
 
 def test_failed_verification_puts_the_previous_file_back(client: Path, monkeypatch) -> None:
-    import acsxl.io.refresh as refresh_module
+    import acsxl.portfolio.inplace as refresh_module
 
     before = client.read_bytes()
     calls = []
@@ -152,8 +154,8 @@ def test_failed_verification_puts_the_previous_file_back(client: Path, monkeypat
     monkeypatch.setattr(refresh_module, "verify_workbook", flaky)
     cases = read_cases(client)
     with pytest.raises(NotRefreshed, match="the workbook is as it was"):
-        refresh_workbook(client, triage(cases.frame, date(2026, 11, 23)),
-                         RunInfo(date(2026, 11, 23), [SourceFile(cases.label, client, cases.sheet)]), cases.stamp)
+        refresh_workbook(client, triage(cases.frame.with_columns(source_file=0), date(2026, 11, 23)),
+                         RunInfo(date(2026, 11, 23), Sources((cases.source,))), cases.stamp)
     assert client.read_bytes() == before
     assert not backup_path(client).exists()
 

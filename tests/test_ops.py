@@ -3,8 +3,8 @@
 import polars as pl
 import pytest
 
-from acsxl.rules import ops
-from acsxl.rules.ops import VEC
+from acsxl.engine import columnar as ops
+from acsxl.engine.columnar import VEC
 
 MAPPING = {"cdp_request": 40.0, "pay_by": 10.0, "never_in_the_column": 99.0}
 

@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 from acsxl.cli import main
-from acsxl.io.inputs import UnreadableInput
+from acsxl.errors import UnreadableInput
 from acsxl.io.reader import read_cases
-from acsxl.rules.schema import HEADERS
+from acsxl.portfolio.columns import HEADERS
 
 
 def workbook(path, rows, sheets=("Cases",)) -> None:
@@ -35,7 +35,7 @@ def test_headers_map_by_alias_and_rows_keep_their_numbers(tmp_path) -> None:
     cases = read_cases(tmp_path / "c.xlsx")
     assert cases.sheet == "Cases"
     assert {"client_id", "client_name", "form", "tax_period", "balance", "last_notice", "notice_date", "return_filed", "My column"} <= set(cases.frame.columns)
-    assert cases.frame["source"].to_list() == ["c.xlsx, Cases, row 2", "c.xlsx, Cases, row 4"]
+    assert cases.frame["source_row"].to_list() == [2, 4]
 
 
 def test_formula_columns_that_did_not_calculate_read_as_blanks(tmp_path) -> None:
@@ -78,7 +78,7 @@ def test_a_value_of_another_kind_far_down_a_column_is_kept(tmp_path) -> None:
     book.close()
     cases = read_cases(tmp_path / "c.xlsx")
     row = cases.frame.row(1399, named=True)
-    assert (row["source"], row["notice_date"]) == ("c.xlsx, Cases, row 1401", "11/02/2026")
+    assert (row["source_row"], row["notice_date"]) == (1401, "11/02/2026")
     assert cases.frame.row(1449, named=True)["balance"] == "$1,234.50"
     assert cases.frame.get_column("notice_date").null_count() == 0
     triaged = main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-11-02", "--out", str(tmp_path / "t.csv"), "-q"])
@@ -106,7 +106,7 @@ def test_rows_keep_their_sheet_numbers_below_blank_rows(tmp_path) -> None:
     sheet.write_row(7, 0, ["A2", "Bo", 1040, 2023, -5, "CP14", "02/16/2026"])
     book.close()
     cases = read_cases(tmp_path / "c.xlsx")
-    assert cases.frame["source"].to_list() == ["c.xlsx, Cases, row 6", "c.xlsx, Cases, row 8"]
+    assert cases.frame["source_row"].to_list() == [6, 8]
     assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-02-20", "--out", str(tmp_path / "p.xlsx"), "-q"]) == 0
     out = openpyxl.load_workbook(tmp_path / "p.xlsx")
     assert [(r[2], r[3]) for r in out["Issues"].iter_rows(min_row=2, values_only=True)] == [(8, "balance")]
@@ -125,10 +125,10 @@ def test_rows_keep_their_sheet_numbers_below_blank_rows(tmp_path) -> None:
 def test_the_first_row_with_a_value_is_found_across_reads(monkeypatch, xml, row) -> None:
     import io
 
-    from acsxl.io import inputs
+    from acsxl.xlsx import scan
 
-    monkeypatch.setattr(inputs, "_SCAN_BLOCK", 5)  # tags and values cut across the blocks read
-    assert inputs._first_value_row(io.BytesIO(b'<?xml version="1.0"?><worksheet>' + xml + b"</worksheet>")) == row
+    monkeypatch.setattr(scan, "_SCAN_BLOCK", 5)  # tags and values cut across the blocks read
+    assert scan.first_value_row(io.BytesIO(b'<?xml version="1.0"?><worksheet>' + xml + b"</worksheet>")) == row
 
 
 def test_sheet_choice(tmp_path) -> None:

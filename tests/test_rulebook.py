@@ -9,10 +9,10 @@ import polars as pl
 import pytest
 
 from acsxl.engine import triage
+from acsxl.engine.scalar import triage_case
+from acsxl.portfolio.sample import sample_cases
 from acsxl.rules.catalogue import NOTICES, STAGES, WINDOW_KINDS, notice_rules
 from acsxl.rules.parameters import RULEBOOK, load_raw, parse_rulebook
-from acsxl.sample import sample_cases
-from acsxl.scalar import triage_case
 
 DEADLINE_TYPES = {"pay_by", "intent_to_levy", "cdp_request", "cp2000_response", "tax_court_petition", "tfrp_protest", "ia_default", "contact_irs"}
 
@@ -78,7 +78,7 @@ def test_every_parameter_is_used_by_the_engine_and_the_scalar_path() -> None:
     real, parameters.RULEBOOK = parameters.RULEBOOK, fresh
     try:
         import acsxl.engine.pipeline as engine_module
-        import acsxl.scalar as scalar_module
+        import acsxl.engine.scalar as scalar_module
 
         engine_module.RULEBOOK = scalar_module.RULEBOOK = fresh
         import acsxl.rules.catalogue as catalogue_module
@@ -98,10 +98,10 @@ def test_every_parameter_is_used_by_the_engine_and_the_scalar_path() -> None:
     assert not unused, f"parameters nobody reads: {sorted(unused)}"
 
 
-def test_engine_output_has_the_canonical_columns_in_order() -> None:
-    from acsxl.rules.schema import OUTPUT_COLUMNS
+def test_engine_output_has_the_rank_the_result_columns_the_problems_and_the_provenance_in_order() -> None:
+    from acsxl.rules.triage import RESULT
 
     out = triage(pl.DataFrame({"client_id": ["A"], "form": ["1040"], "tax_period": ["2023"], "balance": [1.0], "extra": ["kept"]}),
                  date(2026, 3, 2))
-    assert tuple(out.columns[: len(OUTPUT_COLUMNS)]) == OUTPUT_COLUMNS
+    assert out.columns == ["rank", *RESULT, "problems", "source_file", "source_row", "extra"]
     assert out["extra"].to_list() == ["kept"]

@@ -13,7 +13,8 @@ from scenarios import check_group, group_frame
 
 from acsxl.cli import main
 from acsxl.engine import triage
-from acsxl.scalar import client_aggregates, triage_case
+from acsxl.engine.columnar import PROBLEMS
+from acsxl.engine.scalar import client_aggregates, triage_case
 
 GROUPS = load_groups()
 IDS = [g["name"] for g in GROUPS]
@@ -36,9 +37,9 @@ def test_scalar_path(group: dict) -> None:
     rows = []
     for i, case in enumerate(group["rows"], start=1):
         client = [c["input"] for c in group["rows"] if c["input"].get("client_id") == case["input"].get("client_id")]
-        row = triage_case(case["input"] | {"source": f"row {i}"}, as_of, client_aggregates(client, as_of))
-        rows.append(row | {"rank": engine.filter(pl.col("source") == f"row {i}")["rank"][0]})
-    check_group(group, pl.DataFrame(rows, infer_schema_length=None))
+        row = triage_case(case["input"], as_of, client_aggregates(client, as_of))
+        rows.append(row | {"source_row": i, "rank": engine.filter(pl.col("source_row") == i)["rank"][0]})
+    check_group(group, pl.DataFrame(rows, infer_schema_length=None, schema_overrides={"problems": PROBLEMS}))
 
 
 @pytest.mark.parametrize("group", GROUPS, ids=IDS)

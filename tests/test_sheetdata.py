@@ -9,9 +9,9 @@ from datetime import date
 import openpyxl
 import polars as pl
 
-from acsxl.io import sheetdata
-from acsxl.io.package import Package
-from acsxl.io.sheetdata import Cell, Fill, joined, rows_xml, write_with_rows
+from acsxl.xlsx import rows as sheetdata
+from acsxl.xlsx.package import Package
+from acsxl.xlsx.rows import Cell, Fill, joined, rows_xml, write_with_rows
 
 
 def test_each_kind_of_value_is_written_as_excel_expects() -> None:

@@ -15,8 +15,9 @@ from acsxl.engine import triage
 from acsxl.excel import functions as f
 from acsxl.excel import udfs
 from acsxl.io.reader import value_column
+from acsxl.portfolio.columns import HEADERS
+from acsxl.portfolio.columns import NAMES as OUTPUT_COLUMNS
 from acsxl.rules.catalogue import COLLECTION_STATUSES, NOTICES
-from acsxl.rules.schema import HEADERS, OUTPUT_COLUMNS
 from acsxl.rules.triage import FORM_FAMILY
 from acsxl.rules.values import parse_form
 
@@ -190,7 +191,7 @@ def _engine(cases: list[dict], as_of: date) -> list[dict]:
     """The engine's rows for these cases, each case its own client, in input order."""
     frame = pl.DataFrame([value_column(k, [c[k] for c in cases]) for k in cases[0]]).with_columns(
         pl.Series("client_id", [f"c{i}" for i in range(len(cases))]), pl.Series("tax_period", ["2024Q1"] * len(cases)))
-    return triage(frame, as_of).sort("source").to_dicts()
+    return triage(frame, as_of).sort("source_row").to_dicts()
 
 
 def _arguments(function: f.Function, cases: list[dict], engine: list[dict], as_of: date) -> list[object]:
@@ -232,4 +233,4 @@ def test_every_function_answers_as_the_engine(cases: list[dict], as_of: date) ->
     rows = [[f"c{i}", *(case[k] for k in cases[0])] for i, case in enumerate(cases)]
     assert [r[0] for r in udfs.ACS_PRIORITY(headers, rows, as_of)] == [
         r["priority"] for r in triage(pl.DataFrame([value_column(h, [r[j] for r in rows]) for j, h in enumerate(headers[0])]), as_of)
-        .sort("source").to_dicts()]
+        .sort("source_row").to_dicts()]

@@ -1,4 +1,5 @@
-"""The vectorized engine: ``triage(cases, as_of)``."""
+"""How the rules run: ``triage(cases, as_of)`` over whole columns (``pipeline``, through the columnar
+backend), ``triage_case(case, as_of)`` for one case (``scalar``, plain Python)."""
 
 from acsxl.engine.pipeline import triage
 

@@ -1,5 +1,5 @@
 """Raw case columns (any dtype, as a reader or a caller hands them) -> typed canonical columns plus
-``parse_issues``, vectorized.
+``parse_problems`` (each row's bad or missing values, as data: ``engine.columnar.PROBLEMS``), vectorized.
 
 One implementation of the parsing rules, ``acsxl.rules.values``, serves both paths: the engine calls
 those single-value parsers once per *distinct* raw value that the fast vectorized casts cannot take
@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
+from acsxl.engine.columnar import PROBLEMS, problem, spread
 from acsxl.rules import values as v
-from acsxl.rules.ops import spread
 from acsxl.rules.schema import FIELDS, Field
 from acsxl.rules.triage import QUARTERLY_FORMS
 
@@ -154,7 +154,7 @@ def parse_period(series: pl.Series, forms: pl.Series) -> Parsed:
 
 
 def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
-    """Typed canonical columns and ``parse_issues`` (null when none) in place of the raw canonical
+    """Typed canonical columns and ``parse_problems`` (null when none) in place of the raw canonical
     columns; every other column untouched."""
     height = raw.height
 
@@ -163,8 +163,7 @@ def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
 
     # Fields are independent (but for the period, which needs the form) and polars releases the GIL,
     # so they are parsed side by side. Twice as many threads as cores: a field whose odd values are
-    # parsed in Python (holding the GIL) then leaves its core to a field parsed in polars (100k rows
-    # on 2 cores: triage 129 -> 121 ms, median of 15).
+    # parsed in Python (holding the GIL) then leaves its core to a field parsed in polars.
     simple = [f for f in FIELDS if f.kind != "period"]
     with ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
         results = dict(zip([f.name for f in simple], pool.map(lambda f: parse_field(column(f), f), simple), strict=True))
@@ -177,25 +176,29 @@ def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
             value, problem = results[field.name]
         parsed[field.name] = value.cast(DTYPES[field.kind]).alias(field.name)
         problems[field.name] = problem
-    issues = _issues(parsed, problems, present={f.name for f in FIELDS if f.name in raw.columns})
-    return raw.with_columns(*parsed.values(), issues.alias("parse_issues")).select(
-        [c for c in raw.columns if c not in parsed] + [f.name for f in FIELDS] + ["parse_issues"])
+    found = _problems(parsed, problems, {f.name: raw.get_column(f.name) for f in FIELDS if f.name in raw.columns})
+    return raw.with_columns(*parsed.values(), found.alias("parse_problems")).select(
+        [c for c in raw.columns if c not in parsed] + [f.name for f in FIELDS] + ["parse_problems"])
 
 
-def _issues(parsed: dict[str, pl.Series], problems: dict[str, pl.Series | None], present: set[str]) -> pl.Series:
-    """'column: message; ...' per row, built only for the rows that have a problem."""
+def _problems(parsed: dict[str, pl.Series], problems: dict[str, pl.Series | None], raw: dict[str, pl.Series]) -> pl.Series:
+    """Each row's problems (field, message, the value found), built only for the rows that have one."""
     height = len(next(iter(parsed.values())))
+    present = set(raw)
     frame = pl.DataFrame(
         {**parsed, **{f"__p_{name}": p for name, p in problems.items() if p is not None}}, height=height
     ).with_row_index("__row")
     checks = [(f, f"__p_{f.name}" if problems[f.name] is not None else None) for f in FIELDS]
     suspect = pl.any_horizontal([_suspect(f, p, f.name in present) for f, p in checks] or [pl.lit(False)])
-    found = frame.filter(suspect)
-    out = pl.Series("parse_issues", [None] * height, dtype=pl.String)
-    if found.height:
-        messages = found.select(pl.concat_str([_message(f, p, f.name in present) for f, p in checks], separator="; ", ignore_nulls=True))
-        out = out.scatter(found.get_column("__row"), messages.to_series())
-    return out
+    rows = frame.filter(suspect)
+    if rows.height == 0:
+        return pl.Series("parse_problems", [None] * height, dtype=PROBLEMS)
+    where = rows.get_column("__row")
+    # The value found, as text, for the fields with a bad value: only for these rows.
+    rows = rows.with_columns(as_text(raw[f.name].gather(where)).alias(f"__v_{f.name}") for f, p in checks if p is not None)
+    lists = rows.select(pl.concat_list([_problem(f, p, f.name in present) for f, p in checks]).list.drop_nulls()).to_series()
+    at = pl.Series([None] * height, dtype=pl.UInt32).scatter(where, pl.int_range(rows.height, eager=True, dtype=pl.UInt32))
+    return lists.cast(PROBLEMS).gather(at).alias("parse_problems")
 
 
 def _suspect(field: Field, problem: str | None, present: bool) -> pl.Expr:
@@ -210,17 +213,32 @@ def _suspect(field: Field, problem: str | None, present: bool) -> pl.Expr:
     return pl.any_horizontal(flags) if flags else pl.lit(False)
 
 
-def _message(field: Field, problem: str | None, present: bool) -> pl.Expr:
-    """'column: message' for a bad value, a negative amount, a missing required value or column."""
+def _problem(field: Field, problem: str | None, present: bool) -> pl.Expr:
+    """The field's problem on the row (null when none): a bad value, a negative amount, a missing
+    required value or column."""
+    name = pl.lit(field.name)
     if field.required and not present:
-        return pl.lit(f"{field.name}: {v.COLUMN_MISSING}")
+        return problem_of(name, pl.lit(v.COLUMN_MISSING), pl.lit(None, pl.String))
     value = pl.col(field.name)
-    message = pl.concat_str([pl.lit(f"{field.name}: "), pl.col(problem)]) if problem else pl.lit(None, pl.String)
+    found = problem_of(name, pl.col(problem), pl.col(f"__v_{field.name}")) if problem else pl.lit(None, PROBLEM_DTYPE)
     if field.kind in NEGATIVE:
-        shown = value.round(2) if field.kind == "number" else value  # amounts to the cent, as scalar.parse_case
-        negative = pl.format(f"{field.name}: " + NEGATIVE[field.kind].replace("{v}", "{}"), shown)
-        message = pl.when(value < 0).then(negative).otherwise(message)
+        shown = _number_text(value.round(2)) if field.kind == "number" else value.cast(pl.String)  # amounts to the cent, as scalar.parse_case
+        negative = problem_of(name, pl.format(NEGATIVE[field.kind].replace("{v}", "{}"), shown), shown)
+        found = pl.when(value < 0).then(negative).otherwise(found)
     if field.required:
         missing = value.is_null() & (pl.col(problem).is_null() if problem else pl.lit(True))
-        message = pl.when(missing).then(pl.lit(f"{field.name}: {v.MISSING}")).otherwise(message)
-    return message
+        found = pl.when(missing).then(problem_of(name, pl.lit(v.MISSING), pl.lit(None, pl.String))).otherwise(found)
+    return found
+
+
+def _number_text(value: pl.Expr) -> pl.Expr:
+    """A number as ``values.text`` shows it: integral amounts without '.0'."""
+    return pl.when(value == value.floor()).then(value.cast(pl.Int64).cast(pl.String)).otherwise(value.cast(pl.String))
+
+
+def problem_of(field: pl.Expr, message: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """A problem with an input value; null when there is no message."""
+    return pl.when(message.is_not_null()).then(problem(field, message, value, "value"))
+
+
+PROBLEM_DTYPE = PROBLEMS.inner

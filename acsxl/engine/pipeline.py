@@ -9,15 +9,17 @@ from functools import lru_cache
 
 import polars as pl
 
+from acsxl.engine.columnar import COLUMNS, VEC, concat_problems
 from acsxl.engine.distinct import per_distinct, select
 from acsxl.engine.parse import parse_cases
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
-from acsxl.rules.ops import COLUMNS, VEC
 from acsxl.rules.parameters import RULEBOOK, Values
-from acsxl.rules.schema import FIELDS, OUTPUT_COLUMNS
-from acsxl.rules.triage import AGGREGATE_AFTER_STEP, AGGREGATES, STEPS, Rule, Step
+from acsxl.rules.schema import FIELDS
+from acsxl.rules.triage import AGGREGATES, RESULT, STEPS_AFTER_AGGREGATES, STEPS_BEFORE_AGGREGATES, Declared, Step
 
 EXTRA = "__extra__"  # prefix that keeps the caller's own columns apart from the rules' columns
+PROVENANCE = ("source_file", "source_row")  # where each case came from: an index into the run's sources, the sheet row
+HOW = {"sum": lambda c: c.sum(), "any": lambda c: c.any(), "n_unique": lambda c: c.drop_nulls().n_unique()}
 
 
 def catalogue_frame(as_of: date) -> pl.DataFrame:
@@ -29,28 +31,26 @@ def catalogue_frame(as_of: date) -> pl.DataFrame:
 
 
 @lru_cache(maxsize=256)  # a triage reads about 20 rules for one day
-def _rule_exprs(names: str | tuple[str, ...], rule: Rule, day: date) -> tuple[pl.Expr, ...]:
-    """The rule as expressions over the parameters in force on ``day``, built once per day."""
+def _rule_exprs(rule: Declared, day: date) -> tuple[pl.Expr, ...]:
+    """The rule as expressions over the law in force on ``day``, built once per day."""
     out = rule(VEC, COLUMNS, RULEBOOK.at(day))
-    if isinstance(names, tuple):
-        return tuple(e.alias(n) for n, e in zip(names, out, strict=True))
-    return (VEC.lit(out).alias(names),)
+    if len(rule.makes) > 1:
+        return tuple(e.alias(n) for n, e in zip(rule.makes, out, strict=True))
+    return (VEC.lit(out).alias(rule.makes[0]),)
 
 
 def _writes_text(df: pl.DataFrame, exprs: Sequence[pl.Expr]) -> bool:
     return pl.String in df.lazy().select(exprs).collect_schema().dtypes()
 
 
-def _run_step(df: pl.DataFrame, step: Step, p: Values) -> list[pl.Series]:
+def _run_step(df: pl.DataFrame, step: Step, law: Values) -> list[pl.Series]:
     """The step's new columns: each rule once per distinct combination of its inputs where that pays
-    (``engine.distinct``), the other rules together in one lazy query on the in-memory engine.
-
-    Measured on 1M rows: one plan for all steps re-inlines shared columns into every rule; eager
-    with_columns has no common-subexpression elimination (the sentence rules repeat their case
-    index); the streaming engine redoes the holiday table per morsel. Each was 2-6x slower."""
+    (``engine.distinct``), the other rules together in one lazy query on the in-memory engine (one
+    plan for all steps, eager ``with_columns`` and the streaming engine were each slower:
+    bench/RESULTS.md)."""
     columns, together = [], []
-    for names, rule in step:
-        exprs = list(_rule_exprs(names, rule, p.day))
+    for rule in step:
+        exprs = list(_rule_exprs(rule, law.as_of))
         done = per_distinct(df, exprs) if _writes_text(df, exprs) else None
         if done is None:
             together.extend(exprs)
@@ -61,69 +61,73 @@ def _run_step(df: pl.DataFrame, step: Step, p: Values) -> list[pl.Series]:
     return columns
 
 
-def _add_aggregates(df: pl.DataFrame, p: Values, given: pl.DataFrame | None) -> pl.DataFrame:
+def _add_aggregates(df: pl.DataFrame, law: Values, given: pl.DataFrame | None) -> pl.DataFrame:
     """Each row's contributions, aggregated per client in one group-by and joined back; then the
     caller's ``given`` values (row-aligned, null: computed) take their place."""
-    contributions, aggregates = [], []
-    for name, (how, rule) in AGGREGATES.items():
-        contributions.append(VEC.lit(rule(VEC, COLUMNS, p)).alias(name))
-        col = pl.col(name)
-        aggregates.append({"sum": col.sum(), "any": col.any(), "n_unique": col.drop_nulls().n_unique()}[how].alias(name))
-    per_client = df.select("client_key", *contributions).group_by("client_key").agg(aggregates)
+    contributions = [VEC.lit(a.formula(VEC, COLUMNS, law)).alias(name) for name, a in AGGREGATES.items()]
+    combined = [HOW[a.how](pl.col(name)).alias(name) for name, a in AGGREGATES.items()]
+    per_client = df.select("client_key", *contributions).group_by("client_key").agg(combined)
     df = df.join(per_client, on="client_key", how="left", maintain_order="left")
     if given is None:
         return df
     return df.with_columns(pl.coalesce(given.get_column(name), pl.col(name)).alias(name) for name in given.columns)
 
 
-def _rank_key() -> pl.Expr:
+def _rank_key(priority: pl.Expr, days_left: pl.Expr, balance: pl.Expr) -> pl.Expr:
     """Most urgent first: higher priority, then fewer days left (none last), then the larger balance,
     packed into one 63-bit integer (7 bits priority, 16 bits days left clamped to +-32,767, 40 bits
     balance in cents capped near $11 billion), so a stable sort on it keeps input order for ties."""
-    priority = (100 - pl.col("priority").clip(0, 100)).cast(pl.Int64)
-    days = (pl.col("days_left").clip(-32767, 32766) + 32767).fill_null(65535).cast(pl.Int64)
-    cents = (pl.col("bal") * 100).round(0).clip(0, 2**40 - 1).cast(pl.Int64)
-    return priority * 2**56 + days * 2**40 + (2**40 - 1 - cents)
+    points = (100 - priority.clip(0, 100)).cast(pl.Int64)
+    days = (days_left.clip(-32767, 32766) + 32767).fill_null(65535).cast(pl.Int64)
+    cents = (balance * 100).round(0).clip(0, 2**40 - 1).cast(pl.Int64)
+    return points * 2**56 + days * 2**40 + (2**40 - 1 - cents)
 
 
-def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None) -> pl.DataFrame:
-    """One output row per input row (``OUTPUT_COLUMNS`` then the caller's extra columns), in rank order.
-    Codes from a fixed vocabulary (form, last_notice, cause, stage, the risks...) come back as polars
-    Categoricals; every other text column as String.
+def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, columns: Sequence[str] | None = None) -> pl.DataFrame:
+    """One output row per input row, in rank order: ``rank``, the ``columns`` asked for (default
+    ``acsxl.rules.triage.RESULT``), ``problems`` (each row's problems as data, ``engine.columnar.PROBLEMS``; null when
+    none), ``source_file`` and ``source_row``, then the caller's own columns (one named like a column
+    given back gets ``_input`` added). Codes from a fixed vocabulary (form, last_notice, cause, stage,
+    the risks...) come back as polars Categoricals; every other text column as String.
 
-    ``cases`` holds the canonical input columns (``acsxl.rules.schema.FIELDS``) in any dtype; a
-    ``source`` column, when present, names where each row came from. ``given`` may hold client-level
-    aggregates per row (columns named as in ``acsxl.rules.triage.AGGREGATES``; a null is computed),
-    as ``acsxl.scalar.triage_case`` takes them for one case."""
+    ``cases`` holds the canonical input columns (``acsxl.rules.schema.FIELDS``) in any dtype, and may
+    say where each case came from in ``source_file`` (an index into the caller's list of sources) and
+    ``source_row`` (the sheet row); without them a case's source_row is its place in ``cases`` (from 1).
+    ``given`` may hold client-level aggregates per row (columns named as in
+    ``acsxl.rules.triage.AGGREGATES``; a null is computed), as ``engine.scalar.triage_case`` takes them."""
     unknown = set(given.columns if given is not None else ()) - set(AGGREGATES)
     if unknown:
         raise ValueError(f"not client aggregates: {', '.join(sorted(unknown))}")
-    p = RULEBOOK.at(as_of)
-    canonical = {f.name for f in FIELDS} | {"source"}
+    wanted = [c for c in (RESULT if columns is None else columns) if c not in ("rank", "problems", *PROVENANCE)]
+    law = RULEBOOK.at(as_of)
+    canonical = {f.name for f in FIELDS} | set(PROVENANCE)
     extras = [c for c in cases.columns if c not in canonical]
-    frame = cases.rename({c: EXTRA + c for c in extras}).with_row_index("row_nr")
-    if "source" not in frame.columns:
-        frame = frame.with_columns(pl.format("row {}", pl.col("row_nr") + 1).alias("source"))
+    frame = cases.rename({c: EXTRA + c for c in extras})
+    if "source_row" not in frame.columns:
+        frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("source_row"))
+    if "source_file" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.Int64).alias("source_file"))
     frame = parse_cases(frame)
 
     df = frame.with_columns(
         pl.col("taxpayer_type").alias("taxpayer_type_in"),
-        pl.coalesce(pl.col("client_id"), pl.format("(no client id) {}", pl.col("source"))).alias("client_key"),
+        pl.coalesce(pl.col("client_id"), pl.format("(no client id) {}:{}", pl.col("source_file").fill_null(-1),
+                                                   pl.col("source_row"))).alias("client_key"),
     ).join(catalogue_frame(as_of), on="last_notice", how="left", maintain_order="left")
-    for i, step in enumerate(STEPS):
-        if i == AGGREGATE_AFTER_STEP:
-            df = _add_aggregates(df, p, given)
-        df = df.with_columns(_run_step(df, step, p))
+    for step in STEPS_BEFORE_AGGREGATES:
+        df = df.with_columns(_run_step(df, step, law))
+    df = _add_aggregates(df, law, given)
+    for step in STEPS_AFTER_AGGREGATES:
+        df = df.with_columns(_run_step(df, step, law))
 
-    joined = VEC.join([pl.col("parse_issues"), pl.col("rule_issues")], "; ")
-    renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in OUTPUT_COLUMNS else c) for c in extras]
-    notes = [pl.col("notes")] if "notes" in cases.columns else []
+    taken = {"rank", *wanted, "problems", *PROVENANCE}
+    renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in taken else c) for c in extras]
+    shown = [pl.col(c).round(2) if c == "client_total" else pl.col(c) for c in wanted]
     ranked = (
-        df.lazy().select(
-            *[c for c in OUTPUT_COLUMNS if c not in ("rank", "issues", "client_total")],
-            pl.col("client_total").round(2), joined.alias("issues"), *notes, *renamed, "bal")
-        .sort(_rank_key(), maintain_order=True)
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"))
+        df.lazy().select(*shown, concat_problems(pl.col("parse_problems"), pl.col("rule_problems")).alias("problems"),
+                         *PROVENANCE, *renamed, _rank_key(pl.col("priority"), pl.col("days_left"), pl.col("bal")).alias("__key"))
+        .sort("__key", maintain_order=True)
+        .select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"), pl.exclude("__key"))
         .collect(engine="in-memory")
     )
-    return ranked.select(*OUTPUT_COLUMNS, *[c for c in ranked.columns if c not in OUTPUT_COLUMNS and c != "bal"])
+    return ranked

@@ -15,19 +15,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from acsxl.engine import triage
-from acsxl.io.inputs import DEFAULT_SHEET, UnreadableInput
-from acsxl.io.portfolio import RunInfo, SourceFile, write_portfolio
-from acsxl.io.reader import read_rows
+from acsxl.errors import CannotRefresh, UnreadableInput
+from acsxl.io.inputs import DEFAULT_SHEET
+from acsxl.portfolio import service
+from acsxl.portfolio.sheets import NAMES as SHEETS
+from acsxl.portfolio.sheets import written_by_us
 from acsxl.rules import values as v
 
-SHEETS = ("Portfolio", "Summary", "Issues")
 AS_OF_NAME = "AsOf"
 TITLE = "acsxl"
-
-
-class CannotRefresh(Exception):
-    """The portfolio cannot be rebuilt; the message says why, for the user's message box."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +42,12 @@ def build_portfolio(values: list[list[Any]], book: Path, as_of: date, folder: Pa
     """The portfolio workbook for the cases in ``values`` (the Cases sheet from A1, headers first) of the
     workbook ``book``, written into ``folder``: the same sheets ``acsxl refresh`` writes into the file."""
     try:
-        cases = read_rows(values, book.name, sheet)
+        triaged = service.triage_rows(values, book, as_of, sheet)
     except UnreadableInput as err:
         raise CannotRefresh(f"The {sheet} sheet has no cases to triage: {err}.") from None
-    frame = triage(cases.frame, as_of)
     out = folder / "portfolio.xlsx"
-    write_portfolio(frame, out, RunInfo(as_of, [SourceFile(book.name, book, sheet)], inside=book))
-    return Built(out, as_of, frame.height, int(frame.get_column("issues").is_not_null().sum()))
+    service.write(triaged, out)
+    return Built(out, as_of, triaged.result.height, triaged.rows_with_issues)
 
 
 def as_of_date(value: Any, today: date) -> date:
@@ -67,17 +62,7 @@ def as_of_date(value: Any, today: date) -> date:
 
 def is_ours(name: str, first_row: list[Any]) -> bool:
     """Whether a sheet called ``name`` holds what this button wrote (by its first cells), or nothing."""
-    cells = [c for c in first_row if c not in (None, "")]
-    if not cells:
-        return True
-    first = str(first_row[0] or "")
-    if first.startswith("Press Refresh portfolio"):  # the workbook's placeholder (acsxl.excel.workbook)
-        return True
-    return {
-        "Portfolio": first == "Rank",
-        "Summary": first.startswith("Portfolio as of "),
-        "Issues": first in ("workbook", "No problems found."),
-    }[name]
+    return written_by_us(name, first_row)
 
 
 # -- the Excel-bound part (xlwings objects) ------------------------------------------------------------
@@ -109,7 +94,7 @@ def refresh_portfolio(book: Any = None, today: date | None = None) -> None:
     except CannotRefresh as err:
         app.status_bar = False
         app.alert(str(err), title=TITLE, mode="critical")
-    except Exception as err:  # the user sees a message box, never a traceback
+    except Exception as err:
         app.status_bar = False
         app.alert(f"The portfolio could not be refreshed ({type(err).__name__}: {err}).", title=TITLE, mode="critical")
 

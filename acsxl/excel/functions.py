@@ -7,8 +7,10 @@ Every function takes single cells or whole ranges: a range gives a range of the 
 which spills. A bad value gives ``#ACS: <argument>: <reason>`` in its own cell and leaves the other
 cells alone; an empty row gives an empty cell.
 
-One case goes through the scalar path (``acsxl.scalar``), a range through the engine in one call;
-both run the same rules (tests/test_paths_agree.py)."""
+One case goes through the scalar path (``acsxl.engine.scalar``), a range through the engine in one
+call; both run the same rules (tests/engine/test_paths_agree.py). A cell's bad value is read from the
+problems the triage gives back (``problems``: field, message, value); only the client totals, which
+are not case fields, are checked here."""
 
 from __future__ import annotations
 
@@ -21,13 +23,14 @@ from typing import Any
 import polars as pl
 
 from acsxl.engine import triage
-from acsxl.io.inputs import UnreadableInput
+from acsxl.engine.scalar import PARSERS, triage_case
+from acsxl.errors import BadCall, UnreadableInput
 from acsxl.io.reader import canonical_names, no_headers, read_rows, value_column
+from acsxl.portfolio.columns import COLUMNS, ENGINE_COLUMNS, Sources, shown
 from acsxl.rules import values as v
 from acsxl.rules.catalogue import COLLECTION_STATUSES
-from acsxl.rules.schema import FIELD_BY_NAME, HEADERS, OUTPUT_COLUMNS
+from acsxl.rules.schema import FIELD_BY_NAME
 from acsxl.rules.triage import AGGREGATES
-from acsxl.scalar import PARSERS, triage_case
 
 ERROR = "#ACS: "
 ROW = "__acs_row__"  # keeps a range's own order through the engine, which ranks
@@ -36,10 +39,6 @@ assert set(AGGREGATE_KINDS) <= set(AGGREGATES)
 
 Cells = list[Any]
 Shape = tuple[int, int]
-
-
-class BadCall(Exception):
-    """The call as a whole cannot be answered (ranges of different sizes, a bad as-of date)."""
 
 
 @dataclass(frozen=True)
@@ -187,9 +186,9 @@ def _as_of(value: Any, today: date) -> date:
 # -- per-argument checks ---------------------------------------------------------------------------
 
 def _parsed(arg: Arg, cells: Cells) -> tuple[list[Any], list[str | None]]:
-    """Each cell parsed as its field is (``acsxl.rules.values``), once per distinct value, and the
-    problem of each cell (None when fine)."""
-    parse = ARG_PARSERS.get(arg.kind, v.parse_period)  # a period's problems do not depend on the form
+    """A client total's cells parsed (once per distinct value) and the problem of each cell (None when
+    fine). Case fields are not parsed here: the triage reports their problems."""
+    parse = ARG_PARSERS[arg.kind]
     answers: dict[tuple[type, Any], tuple[Any, str | None]] = {}
     for cell in cells:
         key = (type(cell), cell)  # 1 and True are equal keys, but not the same value
@@ -217,6 +216,14 @@ def _check(arg: Arg, cell: Any, parse: Callable[[Any], v.Parsed]) -> tuple[Any, 
     if problem is None and arg.kind in v.NEGATIVE_BY_KIND and value is not None and value < 0:
         problem = v.NEGATIVE_BY_KIND[arg.kind].format(v=v.text(cell))
     return value, (f"{arg.name}: {problem}" if problem else None)
+
+
+def _bad_value(problems: list[dict[str, Any]] | None, names: Mapping[str, str]) -> str | None:
+    """The first bad value (in argument order) among a case's problems, as ``argument: message``:
+    ``names`` maps each case field to the argument that gave it. Missing values are the arguments'
+    own business (an optional argument may be empty)."""
+    found = {p["field"]: p["message"] for p in reversed(problems or ()) if p["kind"] == "value" and p["value"] is not None}
+    return next((f"{name}: {found[field]}" for field, name in names.items() if field in found), None)
 
 
 # -- evaluation -------------------------------------------------------------------------------------
@@ -248,18 +255,28 @@ def _call(function: Function, values: list[Any], today: date) -> Any:
     n = shape[0] * shape[1] if shape else 1
     columns = {name: cells * n if len(cells) == 1 else cells for name, cells in columns.items()}
 
-    parsed, problems = {}, [None] * n
+    fields = [a for a in args if a.target not in AGGREGATES]
+    problems: list[str | None] = [None] * n
+    for arg in fields:  # an empty required cell; the values themselves are checked by the triage
+        if arg.required:
+            problems = [p or (f"{arg.name}: missing" if _blank(c) else None) for p, c in zip(problems, columns[arg.name], strict=True)]
+    given = {}
     for arg in args:
-        parsed[arg.name], arg_problems = _parsed(arg, columns[arg.name])
-        problems = [p or q for p, q in zip(problems, arg_problems, strict=True)]
+        if arg.target in AGGREGATES:
+            given[arg.name], found = _parsed(arg, columns[arg.name])
+            problems = [p or q for p, q in zip(problems, found, strict=True)]
     empty = [all(_blank(columns[a.name][i]) for a in args) for i in range(n)]
-    answers = _answers(function, columns, parsed, n, as_of)
+    answers, case_problems = _answers(function, columns, given, n, as_of)
+    names = {a.target: a.name for a in fields}
+    problems = [p or _bad_value(found, names) for p, found in zip(problems, case_problems, strict=True)]
     out = [None if empty[i] else ERROR + problems[i] if problems[i] else answers[i] for i in range(n)]
     return _shaped(out, shape)
 
 
-def _answers(function: Function, columns: dict[str, Cells], parsed: dict[str, list[Any]], n: int, as_of: date) -> list[Any]:
-    """The output column for the n cases the arguments describe, each case its own client."""
+def _answers(function: Function, columns: dict[str, Cells], parsed: dict[str, list[Any]], n: int,
+             as_of: date) -> tuple[list[Any], list[list[dict[str, Any]] | None]]:
+    """The output column for the n cases the arguments describe, each case its own client, and each
+    case's problems."""
     fields = [a for a in function.case_args if a.target not in AGGREGATES]
     aggregates = [a for a in function.case_args if a.target in AGGREGATES]
 
@@ -269,14 +286,16 @@ def _answers(function: Function, columns: dict[str, Cells], parsed: dict[str, li
     if n == 1:
         case = {**function.fixed, **{a.target: raw(a)[0] for a in fields}}
         client = {a.target: parsed[a.name][0] for a in aggregates if parsed[a.name][0] is not None}
-        return [triage_case(case, as_of, client)[function.output]]
+        result = triage_case(case, as_of, client)
+        return [result[function.output]], [result["problems"]]
     cases = pl.DataFrame(
         [value_column(a.target, raw(a)) for a in fields]
         + [pl.Series(name, [value] * n) for name, value in function.fixed.items()]
         + [pl.Series("client_id", [str(i) for i in range(n)]), pl.Series(ROW, range(n))]
     )
     given = pl.DataFrame([pl.Series(a.target, parsed[a.name]) for a in aggregates]) if aggregates else None
-    return triage(cases, as_of, given).sort(ROW).get_column(function.output).to_list()
+    result = triage(cases, as_of, given, columns=[function.output]).sort(ROW)
+    return result.get_column(function.output).to_list(), result.get_column("problems").to_list()
 
 
 # -- whole case lists ------------------------------------------------------------------------------
@@ -296,14 +315,12 @@ def case_rows(output: str, headers: Any, cases: Any, as_of: Any, today: date) ->
     columns = {name: [row[i] if i < len(row) else None for row in rows] for i, name in names.items()}
     if n == 1:
         result = triage_case({name: cells[0] for name, cells in columns.items()}, day)
-        answers, checked = [result[output]], result["issues"] is not None  # no issues: no bad value to name
+        answers, found = [result[output]], [result["problems"]]
     else:
         frame = pl.DataFrame([value_column(name, cells) for name, cells in columns.items()] + [pl.Series(ROW, range(n))])
-        answers, checked = triage(frame, day).sort(ROW).get_column(output).to_list(), True
-    problems: list[str | None] = [None] * n
-    for name, cells in columns.items() if checked else ():
-        _, found = _parsed(Arg(name, ""), cells)
-        problems = [p or q for p, q in zip(problems, found, strict=True)]
+        triaged = triage(frame, day, columns=[output]).sort(ROW)
+        answers, found = triaged.get_column(output).to_list(), triaged.get_column("problems").to_list()
+    problems = [_bad_value(p, {name: name for name in columns}) for p in found]
     empty = [all(_blank(cells[i]) for cells in columns.values()) for i in range(n)]
     out = [None if empty[i] else ERROR + problems[i] if problems[i] else answers[i] for i in range(n)]
     return out[0] if n == 1 else [[x] for x in out]
@@ -328,5 +345,6 @@ def triage_table(cases: Any, as_of: Any, today: date) -> Any:
         case_list = read_rows(_rows(cases), "range")
     except (BadCall, UnreadableInput) as err:
         return ERROR + str(err)
-    out = triage(case_list.frame, day).select(OUTPUT_COLUMNS)
-    return [[HEADERS[c] for c in OUTPUT_COLUMNS], *(list(r) for r in out.iter_rows())]
+    result = triage(case_list.frame.with_columns(pl.lit(0, pl.Int64).alias("source_file")), day, columns=ENGINE_COLUMNS)
+    out = shown(result, Sources((case_list.source,)), notes=False).select(c.name for c in COLUMNS)
+    return [[c.header for c in COLUMNS], *(list(r) for r in out.iter_rows())]

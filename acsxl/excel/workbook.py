@@ -25,10 +25,12 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from acsxl.excel import MODULE, WORKBOOK
 from acsxl.excel import functions as f
-from acsxl.excel.button import SHEETS
 from acsxl.io.writer import atomic_write
-from acsxl.rules.schema import HEADER_ALIASES, HEADERS, OUTPUT_COLUMNS, header_key
-from acsxl.sample import sample_cases
+from acsxl.portfolio.columns import COLUMNS
+from acsxl.portfolio.sample import sample_cases
+from acsxl.portfolio.sheets import PLACEHOLDER as PLACEHOLDER_START
+from acsxl.portfolio.sheets import SHEETS
+from acsxl.rules.schema import HEADER_ALIASES, header_key
 
 TEMPLATE = "quickstart_standalone.xlsm"  # inside the xlwings package
 MACRO = "SampleCall"
@@ -36,7 +38,7 @@ UDF_MODULE = "acsxl.excel.udfs"
 SAMPLE_AS_OF = date(2026, 11, 23)  # the date the cached formula values are computed for
 CREATED = datetime(2026, 11, 21)  # a fixed document date: the same build gives the same bytes
 AS_OF_CELL = "Start!$B$4"
-PLACEHOLDER = f"Press Refresh portfolio on the Start sheet, or run: acsxl refresh {WORKBOOK}"
+PLACEHOLDER = f"{PLACEHOLDER_START}{WORKBOOK}"
 
 MODULE_SOURCE = f'''"""The Python side of {WORKBOOK}'s "Refresh portfolio" button. The button runs xlwings'
 SampleCall macro, which imports the module named after the workbook and calls its main().
@@ -129,9 +131,9 @@ def _write(path: Path, project: bytes) -> None:
     }
     _start_sheet(workbook, formats)
     _cases_sheet(workbook, cases, formats)
-    for name in SHEETS:  # empty until the first refresh, which replaces them where they are
-        sheet = workbook.add_worksheet(name)
-        sheet.set_header(f'&L&"-,Bold"acsxl {name.lower()}')  # the mark of a sheet acsxl may replace (acsxl.io.inplace)
+    for declared in SHEETS:  # empty until the first refresh, which replaces them where they are
+        sheet = workbook.add_worksheet(declared.name)
+        sheet.set_header(declared.page_header())  # the mark of a sheet acsxl may replace (acsxl.portfolio.inplace)
         sheet.write(0, 0, PLACEHOLDER)
     _triage_sheet(workbook, cases, formats)
     conf = workbook.add_worksheet("xlwings.conf")
@@ -216,6 +218,6 @@ def _triage_sheet(workbook: xlsxwriter.Workbook, cases: pl.DataFrame, formats: d
     last_col = xl_col_to_name(len(cases.columns) - 1)
     # One cell: Excel spills the rest (a larger range would hold fixed cells that block the spill).
     sheet.write_dynamic_array_formula(0, 0, 0, 0, f"=ACS_TRIAGE(Cases!A1:{last_col}{cases.height + 1},AsOfDay)",
-                                      formats["bold"], HEADERS[OUTPUT_COLUMNS[0]])
-    sheet.set_column(0, len(OUTPUT_COLUMNS) - 1, 14)
+                                      formats["bold"], COLUMNS[0].header)
+    sheet.set_column(0, len(COLUMNS) - 1, 14)
     sheet.freeze_panes(1, 0)

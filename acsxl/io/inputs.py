@@ -12,27 +12,62 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import fastexcel
 
-from acsxl.io.package import Package
+from acsxl.errors import UnreadableInput
+from acsxl.xlsx.package import Package
+from acsxl.xlsx.scan import first_value_row
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
 # normal in case lists (a bad row among dates) and parsed value by value, so the warning is noise.
 logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
-SUFFIXES = WORKBOOK_SUFFIXES | {".csv"}
+
+
+@dataclass(frozen=True)
+class InputFormat:
+    """A kind of file a case list may come in: ``workbook`` (loaded with fastexcel) or ``csv``;
+    whether acsxl may write its sheets into it (``refreshable``); ``refused``: why it is not read."""
+
+    suffix: str
+    kind: str
+    refreshable: bool = False
+    refused: str | None = None
+
+
+# The one table of input formats: what a folder run picks up, how each is read, which can be refreshed in place.
+INPUT_FORMATS: dict[str, InputFormat] = {f.suffix: f for f in (
+    InputFormat(".xlsx", "workbook", refreshable=True),
+    InputFormat(".xlsm", "workbook", refreshable=True),
+    InputFormat(".csv", "csv"),
+    InputFormat(".xls", "workbook", refused="an Excel 97-2003 workbook (.xls); open it in Excel and save it as .xlsx"),
+)}
+SUFFIXES = frozenset(INPUT_FORMATS)
+WORKBOOK_SUFFIXES = frozenset(s for s, f in INPUT_FORMATS.items() if f.refreshable)
+READABLE = ", ".join(s for s, f in INPUT_FORMATS.items() if f.refused is None)
 BESIDE_SUFFIX = ".acsxl-portfolio.xlsx"  # a portfolio acsxl wrote beside a client workbook: output, never input
 DEFAULT_SHEET = "Cases"
-OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an encrypted .xlsx is an OLE container, not a zip
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # an OLE container: an encrypted .xlsx, or an old binary workbook
+ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")  # the OLE stream an encrypted .xlsx keeps its package in
 PARALLEL_FROM = 8  # files; below this, a run reads them here (starting worker processes costs more than it saves)
 ERROR_COLUMN = re.compile(r"could not determine dtype for column (.+?)\s*$", re.MULTILINE)
 
 
-class UnreadableInput(Exception):
-    """The file cannot be read as a case list; the message says why, in one line."""
+def input_format(path: Path) -> InputFormat | None:
+    return INPUT_FORMATS.get(path.suffix.lower())
+
+
+def is_csv(path: Path) -> bool:
+    found = input_format(path)
+    return found is not None and found.kind == "csv"
+
+
+def refreshable(path: Path) -> bool:
+    """Whether acsxl may write its sheets into this file (a workbook package), rather than beside it."""
+    found = input_format(path)
+    return found is not None and found.refreshable
 
 
 def expand_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
@@ -69,19 +104,23 @@ def excel_lock(path: Path) -> Path | None:
 def checked(path: Path) -> tuple[int, int]:
     """The file's stamp (modification time, size), once it is known to be a case list that can be
     read: the right kind, there, not open in Excel, not empty, not encrypted."""
-    suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
-        raise UnreadableInput(f"{path}: not a case list (expected .xlsx, .xlsm or .csv)")
+    found = input_format(path)
+    if found is None:
+        raise UnreadableInput(f"{path}: not a case list (expected {READABLE})")
     if not path.is_file():
         raise UnreadableInput(f"{path}: no such file")
-    lock = excel_lock(path) if suffix in WORKBOOK_SUFFIXES else None
+    if found.refused:
+        raise UnreadableInput(f"{path}: {found.refused}")
+    lock = excel_lock(path) if found.kind == "workbook" else None
     if lock is not None:
         raise UnreadableInput(f"{path}: open in Excel (lock file {lock.name}); save and close it, then run again")
     stamp = file_stamp(path)
     if stamp[1] == 0:
         raise UnreadableInput(f"{path}: empty file")
-    if suffix in WORKBOOK_SUFFIXES and _head(path) == OLE_SIGNATURE:
-        raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
+    if found.kind == "workbook" and _head(path) == OLE_SIGNATURE:
+        if ENCRYPTED_STREAM in path.read_bytes():
+            raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
+        raise UnreadableInput(f"{path}: an Excel 97-2003 workbook saved under {path.suffix}; open it in Excel and save it as .xlsx")
     return stamp
 
 
@@ -130,57 +169,18 @@ def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
             raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
 
 
-_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
-_VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|is>)|</(?:\w+:)?c>")
-_ROW_NUMBER = re.compile(rb'\br="[A-Z]*(\d+)"')
-_SCAN_BLOCK = 1 << 16
-
-
 def header_row(path: Path, sheet: str) -> int:
     """The sheet row (1-based) fastexcel takes the headers from: the first row with a value in it.
     Blank rows above a table (a title left out, a table moved down) are skipped by fastexcel, so the
-    rows it returns are numbered from here, not from row 1. Styled blank cells and formulas with an
-    empty result do not count, as for fastexcel. 1 when the sheet cannot be scanned."""
+    rows it returns are numbered from here, not from row 1. 1 when the sheet cannot be scanned."""
     try:
         part = Package.read(path, largest=1 << 20).sheet_parts().get(sheet)
         if part is None:
             return 1
         with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
-            return _first_value_row(xml) or 1
-    except Exception:  # whatever fastexcel could read but this cannot scan: numbered from row 1, as before
+            return first_value_row(xml) or 1
+    except Exception:
         return 1
-
-
-def _first_value_row(xml: IO[bytes]) -> int | None:
-    """The row of the first cell with a value in a worksheet's XML, read in blocks until it is found.
-    A cell's row is its reference's, else its row's, else the row after the one before (ECMA-376
-    18.3.1.73: both are optional)."""
-    text, done, row = b"", 0, 0
-    while True:
-        block = xml.read(_SCAN_BLOCK)
-        text += block
-        while True:
-            tag = _CELL.search(text, done)
-            if tag is None:
-                break
-            if tag.group(1) == b"row":
-                number = _ROW_NUMBER.search(tag.group(2))
-                row = int(number.group(1)) if number else row + 1
-                done = tag.end()
-                continue
-            if tag.group(3) == b"/":  # a blank cell (styled, or empty)
-                done = tag.end()
-                continue
-            found = _VALUE.search(text, tag.end())
-            if found is None and block:
-                break  # the cell goes on in the next block
-            if found is not None and not found.group(0).startswith(b"</"):
-                number = _ROW_NUMBER.search(tag.group(2))
-                return int(number.group(1)) if number else row
-            done = found.end() if found is not None else len(text)
-        if not block:
-            return None
-        text, done = text[done:], 0
 
 
 class Prefetch:
@@ -200,7 +200,7 @@ class Prefetch:
                 if path.suffix.lower() in WORKBOOK_SUFFIXES:
                     stamp = checked(path)  # before the load: a change during it shows in take()
                     self._loaded[path] = stamp, load_sheet(path, self._sheet)
-            except Exception:  # the reader meets the same problem when it reads the file, and reports it
+            except Exception:
                 pass
             finally:
                 done.set()

@@ -1,10 +1,15 @@
-"""Read a case list from a workbook (.xlsx, .xlsm) or a .csv into the engine's input frame: headers
-mapped to canonical names (aliases in ``acsxl.rules.schema``), values left as the file holds them
-(the engine parses and reports them per row), plus a ``source`` column naming file, sheet and row."""
+"""Read a case list from a workbook or a .csv into the engine's input frame: headers mapped to
+canonical names (aliases in ``acsxl.rules.schema``), values left as the file holds them (the engine
+parses and reports them per row), plus ``source_row``, the sheet row each case came from. Many files
+are read in worker processes (``read_all``)."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -12,9 +17,20 @@ from typing import Any
 
 import polars as pl
 
-from acsxl.io.inputs import LoadedSheet, UnreadableInput, checked, first_line, load_sheet
+from acsxl.errors import UnreadableInput
+from acsxl.io.inputs import PARALLEL_FROM, LoadedSheet, Prefetch, checked, first_line, is_csv, load_sheet
 from acsxl.rules import values as v
 from acsxl.rules.schema import HEADER_ALIASES, REQUIRED, header_key
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where cases came from: the name shown for the file (its path inside a swept folder), its path,
+    and the sheet read (None for a CSV file or a range handed over)."""
+
+    label: str
+    path: Path
+    sheet: str | None = None
 
 
 @dataclass
@@ -30,14 +46,18 @@ class CaseList:
     def rows(self) -> int:
         return self.frame.height
 
+    @property
+    def source(self) -> Source:
+        return Source(self.label, self.path, self.sheet)
+
 
 def read_cases(path: str | Path, sheet: str | None = None, label: str | None = None,
                prefetched: Callable[[Path, str | None, tuple[int, int]], LoadedSheet | None] | None = None) -> CaseList:
-    """Read one case list. ``label`` names the file in the ``source`` column (default: its name).
+    """Read one case list. ``label`` names the file where it is shown (default: its name).
     ``prefetched``: where a sheet loaded ahead of time may be waiting (``acsxl.io.inputs.Prefetch.take``)."""
     path = Path(path)
     stamp = checked(path)
-    if path.suffix.lower() == ".csv":
+    if is_csv(path):
         raw, sheet_name, first_row = _read_csv(path), None, 2
     else:
         loaded = prefetched(path, sheet, stamp) if prefetched else None
@@ -48,7 +68,7 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
 
 def read_rows(rows: Sequence[Sequence[Any]], label: str, sheet: str | None = None, first_row: int = 2) -> CaseList:
     """A case list handed over as values, headers in the first row: an Excel range, for instance.
-    ``first_row`` is the sheet row of the first case, for the ``source`` column."""
+    ``first_row`` is the sheet row of the first case, for ``source_row``."""
     return _case_list(value_frame(rows, label), Path(label), sheet, first_row, label, None)
 
 
@@ -90,12 +110,9 @@ def _unique_headers(cells: Sequence[Any]) -> list[str]:
 def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int, label: str,
                stamp: tuple[int, int] | None) -> CaseList:
     frame, warnings = canonical_columns(raw, path)
-    where = "".join(f"{part}, " for part in (label, sheet) if part) + "row "
     frame = (
-        frame.with_row_index("_row", offset=first_row)
-        .filter(~pl.all_horizontal(pl.exclude("_row").is_null()))  # blank rows keep their numbers
-        .with_columns(pl.format("{}{}", pl.lit(where), pl.col("_row")).alias("source"))
-        .drop("_row")
+        frame.with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
+        .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))  # blank rows keep their numbers
     )
     if frame.height == 0:
         raise UnreadableInput(f"{path}: no case rows under the headers")
@@ -140,3 +157,49 @@ def canonical_columns(raw: pl.DataFrame, path: Path) -> tuple[pl.DataFrame, list
         elif column.startswith("__UNNAMED__") and raw.get_column(column).null_count() == raw.height:
             drops.append(column)
     return raw.drop(drops).rename({raw.columns[i]: name for i, name in names.items()}), warnings
+
+
+@dataclass
+class FileResult:
+    """How reading one file went (for the run log and the Issues sheet)."""
+
+    path: str
+    label: str
+    rows: int = 0
+    sheet: str | None = None
+    seconds: float = 0.0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read(task: tuple[Path, str, str | None], prefetch: Prefetch | None = None) -> tuple[FileResult, CaseList | None]:
+    path, label, sheet = task
+    started = time.perf_counter()
+    try:
+        cases = read_cases(path, sheet, label, prefetch.take if prefetch else None)
+    except UnreadableInput as err:
+        return FileResult(str(path), label, error=str(err), seconds=time.perf_counter() - started), None
+    except Exception as err:  # a file must never stop the run: said as the file's reason, with its type
+        return FileResult(str(path), label, error=f"{path}: cannot be read ({type(err).__name__}: {err})"), None
+    result = FileResult(str(path), label, cases.rows, cases.sheet, time.perf_counter() - started, warnings=cases.warnings)
+    return result, cases
+
+
+def read_all(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
+             prefetch: Prefetch | None = None) -> list[tuple[FileResult, CaseList | None]]:
+    """Read every input, in worker processes when there are many; results in input order, ``step``
+    called after each. A few are read here, one after the other, taking what ``prefetch`` (see
+    ``acsxl.io.inputs.prefetch_for``) has loaded."""
+    tasks = [(path, label, sheet) for path, label in inputs]
+    results = []
+    if len(tasks) < PARALLEL_FROM:
+        for task in tasks:
+            results.append(_read(task, prefetch))
+            step()
+        return results
+    # spawn, not fork: forking a process whose polars thread pool is running can deadlock.
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for result in pool.map(_read, tasks, chunksize=4):
+            results.append(result)
+            step()
+    return results

@@ -1,5 +1,6 @@
-"""Write a triaged frame; the format follows the file extension. Writes are atomic: a temporary file
-in the same folder, then a rename, so a crash never leaves a half-written file."""
+"""Writing files safely: atomic writes (a temporary file in the same folder, then a rename, so a crash
+never leaves a half-written file), the backup kept while a replaced file is checked, the lock that
+keeps two runs from writing one output, and tables as CSV or Parquet."""
 
 from __future__ import annotations
 
@@ -7,20 +8,18 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from acsxl.errors import OutputBusy, OutputError
 
 if TYPE_CHECKING:  # the command line imports this module before polars (see acsxl.cli.main)
     import polars as pl
 
-    from acsxl.io.portfolio import RunInfo
-
-FORMATS = (".csv", ".parquet", ".xlsx")
-
-
-class OutputError(Exception):
-    """The output cannot be written; the message says why, in one line."""
+FORMATS = (".csv", ".parquet", ".xlsx")  # output formats, by extension (.xlsx: the portfolio workbook, acsxl.portfolio)
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Path], None] | None = None) -> None:
@@ -75,19 +74,63 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_output(frame: pl.DataFrame, out: str | Path, run: RunInfo) -> None:
-    """``out`` of '-' writes CSV to standard output; .xlsx is the formatted portfolio workbook."""
+def write_table(frame: pl.DataFrame, out: str | Path) -> None:
+    """``frame`` as CSV or Parquet by ``out``'s extension; '-' is CSV on standard output."""
     if str(out) == "-":
         frame.write_csv(sys.stdout.buffer)
         return
-    from acsxl.io.portfolio import write_portfolio  # here, not above: see the imports
-
     path = Path(out)
-    suffix = path.suffix.lower()
-    writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet, ".xlsx": lambda p: write_portfolio(frame, p, run)}
-    if suffix not in writers:
-        raise OutputError(f"{path}: unknown output format {suffix or '(none)'} (use {', '.join(FORMATS)})")
+    writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet}
+    write_file(path, writers.get(path.suffix.lower()))
+
+
+def write_file(path: Path, write: Callable[[Path], None] | None) -> None:
+    """``write`` to ``path`` atomically; a clear error when there is no writer for the extension or the folder refuses."""
+    if write is None:
+        raise OutputError(f"{path}: unknown output format {path.suffix or '(none)'} (use {', '.join(FORMATS)})")
     try:
-        atomic_write(path, writers[suffix])
+        atomic_write(path, write)
     except OSError as err:
         raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
+
+
+@contextmanager
+def output_lock(out: Path, wait_seconds: float) -> Iterator[None]:
+    """Hold ``OUT.lock`` (created exclusively, with our PID) while writing ``out``. A second run waits
+    up to ``wait_seconds`` for it, then gives up; a lock left by a process that no longer runs is taken over."""
+    lock = out.with_name(out.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            break
+        except FileExistsError:
+            if _stale(lock):
+                lock.unlink(missing_ok=True)
+                continue
+            if time.monotonic() >= deadline:
+                raise OutputBusy(f"another acsxl run is writing {out} (lock file {lock}); try again later or raise --wait") from None
+            time.sleep(0.2)
+    try:
+        os.write(fd, str(os.getpid()).encode())
+        os.close(fd)
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _stale(lock: Path) -> bool:
+    try:
+        pid = int(lock.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return False  # being written right now, or unreadable: not ours to remove
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return True
+    except PermissionError:
+        return False
+    return False

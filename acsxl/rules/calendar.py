@@ -3,13 +3,11 @@ days included) moves to the next business day. Holidays from ``holidays.US(subdi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 YEARS = range(1990, 2101)  # years with holidays; outside them only weekends are skipped
-SOURCE = 'holidays.US(subdiv="DC")'  # where the holidays come from (a saved copy names it: acsxl.io.calendar_cache)
 
-_known: dict[int, frozenset[date]] = {}  # year -> its holidays, worked out or handed in (use)
+_known: dict[int, frozenset[date]] = {}  # year -> its holidays, worked out when first needed
 
 
 def _year(year: int) -> frozenset[date]:
@@ -21,10 +19,10 @@ def _year(year: int) -> frozenset[date]:
 
 def _worked_out(year: int) -> frozenset[date]:
     """The D.C. holidays falling in ``year``, worked out with the years around it (an observed day can
-    cross New Year). Year by year as needed: all 111 years take the holidays package ~50 ms."""
+    cross New Year). Year by year, as needed."""
     if year not in YEARS:
         return frozenset()
-    import holidays  # here, not at the top: importing it and loading its US calendar take ~100 ms (see prepare)
+    import holidays  # here, not at the top: importing it loads every country's calendar (see prepare)
 
     return frozenset(d for d in holidays.US(subdiv="DC", years=range(year - 1, year + 2)) if d.year == year)
 
@@ -32,19 +30,6 @@ def _worked_out(year: int) -> frozenset[date]:
 def prepare(year: int) -> None:
     """Load the holiday calendar ahead of use (the CLI has it done on a thread while workbooks are read)."""
     _year(year)
-
-
-def table() -> dict[int, frozenset[date]]:
-    """The holidays of every year in ``YEARS``, worked out where not known yet (to be saved: see use)."""
-    return {year: _year(year) for year in YEARS}
-
-
-def use(saved: Mapping[int, Iterable[date]]) -> None:
-    """Take the holidays of these years as given: a copy of ``table()`` saved by an earlier run, which
-    spares loading the holidays package. Years already known keep their holidays."""
-    for year, days in saved.items():
-        if year in YEARS:
-            _known.setdefault(year, frozenset(days))
 
 
 def dc_holidays(first: int = YEARS.start, last: int = YEARS.stop - 1) -> tuple[date, ...]:

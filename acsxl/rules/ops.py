@@ -1,407 +1,76 @@
-"""The operations the rules are written in, with two backends.
+"""The vocabulary the rules are written in.
 
-``VEC`` builds polars expressions (the engine, over whole columns); ``ROW`` computes plain Python
-values (the scalar path, one case). A rule is a function ``rule(x, r, p)``: ``x`` the backend, ``r``
-the row (``r["balance"]`` is a column expression or a value), ``p`` the parameters in force. Writing
-each rule once against this small vocabulary is what keeps the two paths from drifting; the property
-test in tests/test_paths_agree.py checks that they don't.
+A rule is a function ``rule(ops, case, law)``: ``ops`` the operations below, ``case`` the row it reads
+(``case["balance"]``), ``law`` the parameters in force on the as-of date (``law.windows.pay_by``,
+``law.as_of``). Rules use nothing but these operations, so one rule serves two backends:
+``acsxl.engine.columnar.VecOps`` runs it over whole columns (polars expressions) and
+``acsxl.engine.scalar.RowOps`` over one case's plain Python values; tests/engine/test_paths_agree.py
+holds the two equal on random cases.
 
 Conventions that keep both backends equal: conditions are never null (``eq``/``isin`` treat a missing
-value as False), and every date or string operation passes a missing value through as missing."""
+value as False), and every date or text operation passes a missing value through as missing. Text
+templates name their fields in braces (``"Pay by {date}"``), filled from ``fill``."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, timedelta
-from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
-import polars as pl
-
-from acsxl.rules import calendar
+FIELD = re.compile(r"\{(\w+)\}")  # a template's field: "Pay by {date}"
 
 
-class VecOps:
-    """Rule operations over polars expressions."""
+class Ops(Protocol):
+    """What a rule may do. ``Value`` is a column (engine) or a plain value (one case)."""
 
-    name = "vec"
-
-    @staticmethod
-    def lit(value: Any) -> pl.Expr:
-        return value if isinstance(value, pl.Expr) else pl.lit(value)
-
-    def when(self, *cases: tuple[Any, Any], otherwise: Any = None, fill: Mapping[str, Any] | None = None) -> pl.Expr:
-        return self.choose(*cases, otherwise=(otherwise,), fill=fill)[0]
-
-    def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> tuple[pl.Expr, ...]:
-        """Several outputs decided by one list of cases: the outputs of the first true case, text
-        templates with their {name} fields filled from ``fill`` (the value's text, '' when missing).
-        The cases become one integer index; outputs that are plain values are then a single gather
-        (much cheaper than a chain of string columns)."""
-        index: Any = pl
-        for i, case in enumerate(cases):
-            index = index.when(case[0]).then(pl.lit(i, pl.Int32))
-        index = index.otherwise(pl.lit(len(cases), pl.Int32)) if cases else pl.lit(0, pl.Int32)
-        outputs = []
-        for k in range(1, len(otherwise) + 1):
-            values = [case[k] for case in cases] + [otherwise[k - 1]]
-            if any(isinstance(value, pl.Expr) for value in values):
-                chain: Any = pl
-                for i, value in enumerate(values[:-1]):
-                    chain = chain.when(index == i).then(self.lit(value))
-                outputs.append(chain.otherwise(self.lit(values[-1])) if cases else self.lit(values[-1]))
-            elif all(value is None for value in values):
-                outputs.append(pl.lit(None))
-            elif fill and any(isinstance(value, str) and FIELD.search(value) for value in values):
-                outputs.append(self._filled(index, values, fill))
-            else:
-                new = _series(values)
-                outputs.append(pl.lit(new).gather(index))
-        return tuple(outputs)
-
-    def _filled(self, index: pl.Expr, templates: list[str | None], fill: Mapping[str, Any]) -> pl.Expr:
-        """The chosen template filled in, as one concat of literal segments and value slots chosen by
-        the case index, instead of a search-and-replace over every row's text. Where some cases have
-        no text (a message that few rows carry), it is built only for the rows that have one."""
-        missing = [i for i, t in enumerate(templates) if t is None]
-        if not missing:
-            return _concat_segments(index, templates, {name: _as_text(self.lit(v)) for name, v in fill.items()})
-        text = _concat_segments(pl.col("__index"), templates, {name: pl.col(name) for name in fill})
-
-        def run(packed: pl.Series) -> pl.Series:
-            frame = packed.struct.unnest()
-            chosen = ~frame.get_column("__index").is_in(missing)
-            rows = frame.filter(chosen)
-            rows = rows.with_columns(_text_of(rows.get_column(name)) for name in fill)
-            return spread(rows.select(text).to_series(), chosen)
-
-        packed = pl.struct(index.alias("__index"), *[self.lit(value).alias(name) for name, value in fill.items()])
-        return packed.map_batches(run, return_dtype=pl.String)
-
-    def eq(self, value: pl.Expr, other: Any) -> pl.Expr:
-        return (value == other).fill_null(False)
-
-    def isin(self, value: pl.Expr, options: Sequence[Any]) -> pl.Expr:
-        return value.is_in(list(options)).fill_null(False)
-
-    def is_true(self, value: pl.Expr) -> pl.Expr:
-        return value.fill_null(False)
-
-    def not_(self, condition: pl.Expr) -> pl.Expr:
-        return ~condition
-
-    def all(self, *conditions: pl.Expr) -> pl.Expr:
-        return pl.all_horizontal(conditions)
-
-    def any(self, *conditions: pl.Expr) -> pl.Expr:
-        return pl.any_horizontal(conditions)
-
-    def is_null(self, value: pl.Expr) -> pl.Expr:
-        return value.is_null()
-
-    def coalesce(self, *values: Any) -> pl.Expr:
-        return pl.coalesce([self.lit(v) for v in values])
-
-    def lookup(self, value: pl.Expr, mapping: Mapping[Any, Any], default: Any = None) -> pl.Expr:
-        """On categories: a table over the column's category numbers and one gather (a hash lookup
-        per row costs two to three times as much)."""
-        new = _series([*mapping.values(), default])
-        keys, values = list(mapping), new.head(len(mapping))
-
-        def run(column: pl.Series) -> pl.Series:
-            table = _code_table(column, keys, values, default) if column.dtype == pl.Categorical else None
-            if table is None:
-                return column.replace_strict(keys, values, default=pl.lit(default, new.dtype), return_dtype=new.dtype)
-            return table.gather(column.to_physical()).fill_null(pl.lit(default, new.dtype))
-        return value.map_batches(run, return_dtype=new.dtype)
-
-    def fmt(self, template: str, *args: Any) -> pl.Expr:
-        return pl.format(template, *[self.lit(a) for a in args])
-
-    def key(self, first: Any, second: Any) -> pl.Expr:
-        """A value equal exactly when both parts are, a missing part included (for counting distinct
-        combinations of two codes): their category numbers, below 2**31, packed into one integer."""
-        a, b = ((self.lit(p).to_physical().cast(pl.Int32).cast(pl.Int64) + 1).fill_null(0) for p in (first, second))
-        return a * 2**32 + b
-
-    def join(self, parts: Sequence[Any], separator: str) -> pl.Expr:
-        """Built only for the rows that have a part (problem messages: a few rows in a hundred)."""
-        def run(packed: pl.Series) -> pl.Series:
-            frame = packed.struct.unnest()
-            found = frame.select(pl.any_horizontal(pl.all().is_not_null())).to_series()
-            text = frame.filter(found).select(pl.concat_str(pl.all(), separator=separator, ignore_nulls=True)).to_series()
-            return spread(text, found)
-        return pl.struct([self.lit(p).alias(f"part{i}") for i, p in enumerate(parts)]).map_batches(run, return_dtype=pl.String)
-
-    def matches(self, value: pl.Expr, pattern: str) -> pl.Expr:
-        """On categories the pattern runs once per distinct value."""
-        def run(column: pl.Series) -> pl.Series:
-            if column.dtype != pl.Categorical:
-                return column.str.contains(pattern).fill_null(False)
-            distinct = column.drop_nulls().unique().cast(pl.String)
-            return column.is_in(distinct.filter(distinct.str.contains(pattern)).to_list()).fill_null(False)
-        return value.map_batches(run, return_dtype=pl.Boolean)
-
-    def add_days(self, day: pl.Expr, days: Any) -> pl.Expr:
-        return day + pl.duration(days=days)
-
-    def add_years(self, day: pl.Expr, years: int) -> pl.Expr:
-        return per_day(day, lambda days: days.dt.offset_by(f"{int(years)}y"), pl.Date)
-
-    def roll_forward(self, day: pl.Expr) -> pl.Expr:
-        return per_day(day, _business_days(0), pl.Date)
-
-    def add_business_days(self, day: pl.Expr, n: Any) -> pl.Expr:
-        """One table of days per distinct count of days (a few: they come from the notice catalogue),
-        stacked, and one gather from it."""
-        def run(both: pl.Series) -> pl.Series:
-            days, counts = both.struct.field("day"), both.struct.field("n")
-            distinct = counts.drop_nulls().unique().sort().cast(pl.Int64).to_list()
-            span = _day_span(days)
-            if span is None or not distinct or distinct[-1] - distinct[0] > MAX_TABLE_DAYS:  # each count over the column
-                out = pl.repeat(None, len(days), dtype=pl.Date, eager=True)
-                for count in distinct:
-                    out = pl.select(pl.when(counts == count).then(_business_days(count)(days)).otherwise(out)).to_series()
-                return out
-            table = pl.concat([_business_days(count)(span) for count in distinct])
-            slot = dict(zip(distinct, range(len(distinct)), strict=True))  # each count's table, by a gather too
-            which = pl.Series([slot.get(c) for c in range(distinct[0], distinct[-1] + 1)], dtype=pl.Int64).gather(counts - distinct[0])
-            return table.gather(which * len(span) + _place(days, span))
-        return pl.struct(day.alias("day"), self.lit(n).alias("n")).map_batches(run, return_dtype=pl.Date)
-
-    def days_between(self, later: pl.Expr, earlier: Any) -> pl.Expr:
-        return (later - self.lit(earlier)).dt.total_days()
-
-    def log10(self, value: pl.Expr) -> pl.Expr:
-        return value.log10()
-
-    def clip(self, value: pl.Expr, lower: float, upper: float) -> pl.Expr:
-        return value.clip(lower, upper)
-
-    def round(self, value: pl.Expr) -> pl.Expr:
-        return value.round(0, mode="half_away_from_zero").cast(pl.Int64)
-
-
-class RowOps:
-    """The same operations over plain Python values (None is missing)."""
-
-    name = "row"
-
-    @staticmethod
-    def lit(value: Any) -> Any:
-        return value
+    def lit(self, value: Any) -> Any:
+        """A constant."""
 
     def when(self, *cases: tuple[Any, Any], otherwise: Any = None, fill: Mapping[str, Any] | None = None) -> Any:
-        return self.choose(*cases, otherwise=(otherwise,), fill=fill)[0]
+        """The value of the first case whose condition holds, else ``otherwise``; text templates filled from ``fill``."""
 
     def choose(self, *cases: tuple[Any, ...], otherwise: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> tuple[Any, ...]:
-        chosen = next((case[1:] for case in cases if case[0]), otherwise)
-        if not fill:
-            return chosen
-        return tuple(self._fill(value, fill) if isinstance(value, str) else value for value in chosen)
+        """Several outputs decided by one list of cases (``(condition, out1, out2, ...)``)."""
 
-    def eq(self, value: Any, other: Any) -> bool:
-        return value is not None and value == other
-
-    def isin(self, value: Any, options: Sequence[Any]) -> bool:
-        return value is not None and value in options
-
-    def is_true(self, value: Any) -> bool:
-        return bool(value)
-
-    def not_(self, condition: Any) -> bool:
-        return not condition
-
-    def all(self, *conditions: Any) -> bool:
-        return all(conditions)
-
-    def any(self, *conditions: Any) -> bool:
-        return any(conditions)
-
-    def is_null(self, value: Any) -> bool:
-        return value is None
-
-    def coalesce(self, *values: Any) -> Any:
-        return next((v for v in values if v is not None), None)
+    def eq(self, value: Any, other: Any) -> Any: ...
+    def isin(self, value: Any, options: Sequence[Any]) -> Any: ...
+    def is_true(self, value: Any) -> Any: ...
+    def not_(self, condition: Any) -> Any: ...
+    def all(self, *conditions: Any) -> Any: ...
+    def any(self, *conditions: Any) -> Any: ...
+    def is_null(self, value: Any) -> Any: ...
+    def coalesce(self, *values: Any) -> Any: ...
 
     def lookup(self, value: Any, mapping: Mapping[Any, Any], default: Any = None) -> Any:
-        return mapping.get(value, default)
+        """``mapping[value]``, ``default`` when absent or missing."""
 
-    def fmt(self, template: str, *args: Any) -> str | None:
-        if any(a is None for a in args):
-            return None
-        return template.format(*(_text(a) for a in args))
+    def fmt(self, template: str, *args: Any) -> Any:
+        """``template`` with its ``{}`` filled; missing when any argument is."""
 
-    def _fill(self, template: str | None, values: Mapping[str, Any]) -> str | None:
-        if template is None:
-            return None
-        for name, value in values.items():
-            template = template.replace("{" + name + "}", "" if value is None else _text(value))
-        return template
+    def key(self, first: Any, second: Any) -> Any:
+        """A value equal exactly when both parts are (for counting distinct combinations)."""
 
-    def key(self, first: Any, second: Any) -> tuple[Any, Any]:
-        return first, second
+    def problems(self, *found: tuple[str, Any, str, Any], fill: Mapping[str, Any] | None = None) -> Any:
+        """The problems a rule finds: for each ``(field, condition, message, value)`` whose condition
+        holds, ``{field, message, value, kind: "rule"}`` (message a template filled from ``fill``);
+        missing when there are none."""
 
-    def join(self, parts: Sequence[Any], separator: str) -> str | None:
-        return separator.join(p for p in parts if p is not None) or None
+    def matches(self, value: Any, pattern: str) -> Any:
+        """Whether the text contains the regular expression ``pattern`` (False when missing)."""
 
-    def matches(self, value: Any, pattern: str) -> bool:
-        return value is not None and _regex(pattern).search(value) is not None
+    def add_days(self, day: Any, days: Any) -> Any: ...
+    def add_years(self, day: Any, years: int) -> Any: ...
 
-    def add_days(self, day: date | None, days: Any) -> date | None:
-        return None if day is None or days is None else day + timedelta(days=days)
+    def roll_forward(self, day: Any) -> Any:
+        """The day, or the next business day (IRC §7503: weekends and D.C. holidays)."""
 
-    def add_years(self, day: date | None, years: int) -> date | None:
-        return None if day is None else calendar.add_years(day, int(years))
+    def add_business_days(self, day: Any, n: Any) -> Any: ...
+    def days_between(self, later: Any, earlier: Any) -> Any: ...
+    def log10(self, value: Any) -> Any: ...
+    def clip(self, value: Any, lower: float, upper: float) -> Any: ...
 
-    def roll_forward(self, day: date | None) -> date | None:
-        return None if day is None else calendar.roll_forward(day)
-
-    def add_business_days(self, day: date | None, n: int | None) -> date | None:
-        return None if day is None or n is None else calendar.add_business_days(day, int(n))
-
-    def days_between(self, later: date | None, earlier: date | None) -> int | None:
-        return None if later is None or earlier is None else (later - earlier).days
-
-    def log10(self, value: float) -> float:
-        return math.log10(value)
-
-    def clip(self, value: float, lower: float, upper: float) -> float:
-        return min(max(value, lower), upper)
-
-    def round(self, value: float) -> int:
-        # Half away from zero, as VecOps.round asks polars for (Python's round() is half to even).
-        return math.floor(value + 0.5) if value >= 0 else -math.floor(-value + 0.5)
+    def round(self, value: Any) -> Any:
+        """To the nearest whole number, halves away from zero."""
 
 
-MAX_TABLE_DAYS = 80_000  # about 220 years: a wider spread of dates (bad data) is computed row by row
-
-
-def _business_days(n: int) -> Callable[[pl.Series], pl.Series]:
-    def move(days: pl.Series) -> pl.Series:  # the holidays of the days' years and the next (a move can cross New Year)
-        years = days.dt.year()
-        first, last = (years.min(), years.max()) if years.null_count() < len(years) else (0, -1)
-        return days.dt.add_business_days(n, holidays=calendar.dc_holidays(first, last + 1 + n // 200), roll="forward")  # type: ignore[operator]
-    return move
-
-
-def per_day(day: pl.Expr, fn: Callable[[pl.Series], pl.Series], dtype: Any) -> pl.Expr:
-    """``fn`` over a date column, computed once per calendar day in the column's range and gathered
-    back. A case list holds a few thousand distinct dates, and polars' calendar operations (business
-    days, year offsets, date text) cost 20-50 ms per million rows each; a gather costs about 2 ms."""
-    return day.map_batches(lambda days: _tabulated(days, fn), return_dtype=dtype)
-
-
-def _tabulated(days: pl.Series, fn: Callable[[pl.Series], pl.Series]) -> pl.Series:
-    span = _day_span(days)
-    return fn(days) if span is None else fn(span).gather(_place(days, span))
-
-
-def _day_span(days: pl.Series) -> pl.Series | None:
-    """Every calendar day from the column's first to its last; None when there are none or too many."""
-    number = days.to_physical()
-    low, high = number.min(), number.max()
-    if low is None or high - low > MAX_TABLE_DAYS:  # type: ignore[operator]
-        return None
-    return pl.int_range(low, high + 1, dtype=pl.Int32, eager=True).cast(pl.Date)  # type: ignore[operator]
-
-
-def _place(days: pl.Series, span: pl.Series) -> pl.Series:
-    """Each day's position in ``span`` (null for a missing day)."""
-    return days.to_physical().cast(pl.Int64) - span.to_physical()[0]
-
-
-MAX_TABLE_CODES = 1 << 20
-
-
-def _code_table(column: pl.Series, keys: list[Any], values: pl.Series, default: Any) -> pl.Series | None:
-    """The mapped value for every category number up to the column's highest; None when the keys are
-    not text or the numbers run too high."""
-    high = column.to_physical().max()
-    if high is None or high > MAX_TABLE_CODES or not all(isinstance(k, str) for k in keys):  # type: ignore[operator]
-        return None
-    key_ids = pl.Series(keys, dtype=pl.Categorical).to_physical()
-    inside = key_ids <= high
-    table = pl.repeat(default, high + 1, dtype=values.dtype, eager=True)  # type: ignore[operator]
-    return table.scatter(key_ids.filter(inside), values.filter(inside))
-
-
-def _series(values: Sequence[Any]) -> pl.Series:
-    """Values as a column; text as categories (codes the rules then compare as integers)."""
-    if all(isinstance(v, str) or v is None for v in values):
-        return pl.Series(values, dtype=pl.Categorical)
-    return pl.Series(values, strict=False)
-
-
-def _concat_segments(case: pl.Expr, templates: list[str | None], texts: Mapping[str, pl.Expr]) -> pl.Expr:
-    """Template ``case`` with its {name} fields taken from ``texts`` (missing: ''), column by column:
-    literal segments by lookup, value slots by which case uses which name there."""
-    split = [_segments(t) if t is not None else [] for t in templates]  # [literal, name, ..., literal]
-    ids = list(range(len(templates)))
-    pieces = []
-    for j in range(max(len(parts) for parts in split)):
-        at_j = [parts[j] if j < len(parts) else None for parts in split]
-        if j % 2 == 0:  # literal segment
-            pieces.append(pl.lit(pl.Series(at_j, dtype=pl.String)).gather(case))
-            continue
-        chain: Any = pl
-        for name, text in texts.items():
-            chosen = [i for i, n in zip(ids, at_j, strict=True) if n == name]
-            if chosen:
-                chain = chain.when(case.is_in(chosen)).then(text.fill_null(""))
-        pieces.append(chain.otherwise(pl.lit(None, pl.String)) if chain is not pl else pl.lit(None, pl.String))
-    return pl.concat_str(pieces, ignore_nulls=True)
-
-
-def spread(values: pl.Series, where: pl.Series) -> pl.Series:
-    """``values`` computed for the rows where ``where`` is true, put back in place (null elsewhere)."""
-    return values.gather(pl.select(pl.when(where).then(where.cum_sum() - 1)).to_series())
-
-
-def _text_of(column: pl.Series) -> pl.Series:
-    """A column's text as pl.format shows it; dates through a table of days (see per_day)."""
-    if column.dtype == pl.Date:
-        return _tabulated(column, lambda days: days.cast(pl.String))
-    return column.cast(pl.String)
-
-
-def _as_text(value: pl.Expr) -> pl.Expr:
-    return value.map_batches(_text_of, return_dtype=pl.String)
-
-
-def _text(value: Any) -> str:
-    """How pl.format shows a value: dates ISO, integral floats with '.0'."""
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.1f}"
-    return str(value)
-
-
-FIELD = re.compile(r"\{(\w+)\}")
-
-
-def _segments(template: str) -> list[str]:
-    """'Pay by {date} now' -> ['Pay by ', 'date', ' now']: literals at even places, field names at odd."""
-    return FIELD.split(template)
-
-
-@cache
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-VEC = VecOps()
-ROW = RowOps()
-
-Rule = Callable[[Any, Any, Any], Any]
-
-
-class Columns:
-    """``r[name]`` for the vectorized backend: the column expression."""
-
-    def __getitem__(self, name: str) -> pl.Expr:
-        return pl.col(name)
-
-
-COLUMNS = Columns()
+Rule = Callable[[Any, Any, Any], Any]  # rule(ops, case, law)

@@ -1,4 +1,6 @@
-"""Dated, cited parameters (after OpenFisca): ``RULEBOOK.at(as_of)`` gives the values in force that day."""
+"""Dated, cited parameters (after OpenFisca): ``RULEBOOK.at(as_of)`` gives the law in force that day,
+read by attribute as the rules read it (``law.windows.pay_by``, ``law.passport.threshold``; the day
+itself is ``law.as_of``), or by dotted name (``law["windows.pay_by"]``)."""
 
 from __future__ import annotations
 
@@ -42,13 +44,23 @@ class Parameter:
         return self.entry_at(day).value
 
 
+class Branch:
+    """The parameters under a dotted prefix: ``law.windows`` is a branch, ``law.windows.pay_by`` a value."""
+
+    def __init__(self, values: Values, prefix: str) -> None:
+        self._values, self._prefix = values, prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values.node(f"{self._prefix}.{name}")
+
+
 class Values(Mapping[str, Any]):
-    """The parameter values in force on one day. Records which names were read, so the rulebook test
-    can prove that every parameter is used."""
+    """The law in force on one day. Records which parameters were read, so the rulebook test can prove
+    that every parameter is used."""
 
     def __init__(self, rulebook: Rulebook, day: date) -> None:
         self._rulebook = rulebook
-        self.day = day
+        self.as_of = day
         self._values = {name: p.at(day) for name, p in rulebook.parameters.items() if p.values[0].start <= day}
 
     def __getitem__(self, name: str) -> Any:
@@ -57,8 +69,21 @@ class Values(Mapping[str, Any]):
             return self._values[name]
         except KeyError:
             if name in self._rulebook.parameters:
-                raise LookupError(f"parameter {name} has no value in force on {self.day.isoformat()}") from None
+                raise LookupError(f"parameter {name} has no value in force on {self.as_of.isoformat()}") from None
             raise
+
+    def node(self, name: str) -> Any:
+        """The value of the parameter ``name``, or the branch of parameters under it."""
+        if name in self._rulebook.parameters:
+            return self[name]
+        if any(other.startswith(name + ".") for other in self._rulebook.parameters):
+            return Branch(self, name)
+        raise AttributeError(f"no parameter or branch named {name}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.node(name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)

@@ -1,21 +1,62 @@
-"""The triage rules, written once against ``acsxl.rules.ops`` so the engine and the scalar path share
-them. Each rule is ``rule(x, r, p)``: backend, row, parameters in force (``p.day`` is the as-of date).
+"""The triage rules, written once against the vocabulary in ``acsxl.rules.ops`` so the engine and the
+scalar path share them. Each rule is a function ``rule(ops, case, law)`` declared with ``@rule``: the
+columns it makes and the columns it reads. The order the rules run in is derived from those
+declarations (``STEPS``), not scheduled by hand.
 
-Inputs are the parsed case columns (see ``acsxl.rules.schema``), the notice catalogue fields joined as
-``n_<field>`` (``acsxl.rules.catalogue.NoticeRule``) and, for the client-level rules, the aggregates
-in ``AGGREGATES``. Rules run in ``STEPS``: a rule may only read columns made by an earlier step.
-"RR §n" cites ../shared/domain/rules-reference.md."""
+A rule reads the parsed case columns (``acsxl.rules.schema.FIELDS``; the taxpayer type as given is
+``taxpayer_type_in``), the notice catalogue's fields joined as ``n_<field>``
+(``acsxl.rules.catalogue.NoticeRule``), columns other rules make and, for the client-level rules, the
+client aggregates in ``AGGREGATES``. "RR §n" cites ../shared/domain/rules-reference.md."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from acsxl.rules.catalogue import FORMS
+from acsxl.rules.catalogue import FORMS, NOTICE_FIELDS
+from acsxl.rules.ops import Rule
+from acsxl.rules.schema import FIELDS
 
-Rule = Callable[[Any, Any, Any], Any]
-# A step entry makes one column, or several from one rule returning a tuple.
-Step = tuple[tuple[str | tuple[str, ...], Rule], ...]
+
+@dataclass(frozen=True)
+class Declared:
+    """A rule with what it makes (one column, or several from one rule returning a tuple) and reads."""
+
+    makes: tuple[str, ...]
+    reads: tuple[str, ...]
+    formula: Rule
+
+    @property
+    def name(self) -> str | tuple[str, ...]:
+        return self.makes[0] if len(self.makes) == 1 else self.makes
+
+    def __call__(self, ops: Any, case: Any, law: Any) -> Any:
+        return self.formula(ops, case, law)
+
+
+RULES: list[Declared] = []
+
+
+def rule(*makes: str, reads: tuple[str, ...]) -> Callable[[Rule], Declared]:
+    """Declare a rule: ``@rule("stage", reads=("last_notice", ...))``."""
+    def declare(formula: Rule) -> Declared:
+        declared = Declared(makes, reads, formula)
+        RULES.append(declared)
+        return declared
+    return declare
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A client-level value: each case's contribution (``formula``), combined over the client's cases
+    (``how``: sum, any, n_unique). The engine groups by client; the scalar path takes them as
+    arguments (a single case stands for its client when they are not given)."""
+
+    how: str
+    reads: tuple[str, ...]
+    formula: Rule
+
 
 FORM_FAMILY = {code: f["family"] for code, f in FORMS.items()}
 QUARTERLY_FORMS = tuple(code for code, f in FORMS.items() if f.get("quarterly"))
@@ -31,270 +72,338 @@ TC_LIEN = rf" 582{_CODE_END}"  # lien indicator: NFTL filed (RR §7.2)
 NO_DATE = 10**6  # days_left stand-in for "no deadline" in comparisons
 
 
-def _cause(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
+@rule("cause", "cause_reason", reads=("family", "sfr", "return_filed", "assessment_source", "n_cause_hint", "transaction_codes",
+                                      "n_balance_due", "owed", "form", "last_notice"))
+def cause(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
     """Cause precedence (issue #2): business forms and TFRP, explicit columns, the notice, transcript
     codes, then a balance-due notice on a filed return."""
-    source = r["assessment_source"]
-    return x.choose(
-        (x.eq(r["family"], "employment"), "payroll_business", "Form {form} is an employment-tax (payroll) return"),
-        (x.eq(r["family"], "business"), "payroll_business", "Form {form} is a business return"),
-        (x.eq(r["family"], "tfrp"), "payroll_business", "Trust Fund Recovery Penalty assessed personally for a business's unpaid payroll tax (IRC 6672)"),
-        (x.is_true(r["sfr"]), "unfiled_sfr", "SFR column: the IRS assessed a substitute for return"),
-        (x.eq(r["return_filed"], False), "unfiled_sfr", "Return Filed column: no return was filed"),
-        (x.eq(source, "sfr"), "unfiled_sfr", "assessment source: substitute for return"),
-        (x.isin(source, ("aur", "exam", "math_error")), "audit_adjustment", "assessment source: {source}"),
-        (x.eq(source, "return"), "filed_unpaid", "assessment source: the filed return"),
-        (x.eq(r["n_cause_hint"], "unfiled_sfr"), "unfiled_sfr", "notice {notice} is sent when no return is on file"),
-        (x.eq(r["n_cause_hint"], "audit_adjustment"), "audit_adjustment", "notice {notice} proposes or bills an IRS adjustment"),
-        (x.matches(r["transaction_codes"], TC_SFR), "unfiled_sfr", "transcript: zero TC 150 then TC 290/300, or TC 599, marks a substitute for return"),
-        (x.matches(r["transaction_codes"], TC_AUDIT), "audit_adjustment", "transcript: TC 922, 420/424, 300, or TC 290 after the original TC 150: an IRS adjustment"),
-        (x.all(x.is_true(r["n_balance_due"]), x.any(x.eq(r["return_filed"], True), x.matches(r["transaction_codes"], TC_FILED))),
+    source = case["assessment_source"]
+    return ops.choose(
+        (ops.eq(case["family"], "employment"), "payroll_business", "Form {form} is an employment-tax (payroll) return"),
+        (ops.eq(case["family"], "business"), "payroll_business", "Form {form} is a business return"),
+        (ops.eq(case["family"], "tfrp"), "payroll_business", "Trust Fund Recovery Penalty assessed personally for a business's unpaid payroll tax (IRC 6672)"),
+        (ops.is_true(case["sfr"]), "unfiled_sfr", "SFR column: the IRS assessed a substitute for return"),
+        (ops.eq(case["return_filed"], False), "unfiled_sfr", "Return Filed column: no return was filed"),
+        (ops.eq(source, "sfr"), "unfiled_sfr", "assessment source: substitute for return"),
+        (ops.isin(source, ("aur", "exam", "math_error")), "audit_adjustment", "assessment source: {source}"),
+        (ops.eq(source, "return"), "filed_unpaid", "assessment source: the filed return"),
+        (ops.eq(case["n_cause_hint"], "unfiled_sfr"), "unfiled_sfr", "notice {notice} is sent when no return is on file"),
+        (ops.eq(case["n_cause_hint"], "audit_adjustment"), "audit_adjustment", "notice {notice} proposes or bills an IRS adjustment"),
+        (ops.matches(case["transaction_codes"], TC_SFR), "unfiled_sfr", "transcript: zero TC 150 then TC 290/300, or TC 599, marks a substitute for return"),
+        (ops.matches(case["transaction_codes"], TC_AUDIT), "audit_adjustment",
+         "transcript: TC 922, 420/424, 300, or TC 290 after the original TC 150: an IRS adjustment"),
+        (ops.all(ops.is_true(case["n_balance_due"]), ops.any(ops.eq(case["return_filed"], True), ops.matches(case["transaction_codes"], TC_FILED))),
          "filed_unpaid", "balance-due notice {notice} on a filed return"),
-        (x.all(x.eq(r["return_filed"], True), r["owed"]), "filed_unpaid", "return filed with a balance due"),
+        (ops.all(ops.eq(case["return_filed"], True), case["owed"]), "filed_unpaid", "return filed with a balance due"),
         otherwise=("unknown", "no evidence of the cause: fill Return Filed, SFR or Assessment Source, or add transcript codes"),
-        fill={"form": r["form"], "notice": r["last_notice"], "source": source},
+        fill={"form": case["form"], "notice": case["last_notice"], "source": source},
     )
 
 
-def _window(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
+@rule("window", "window_kind", reads=("n_large_window", "n_large_window_kind", "n_window", "n_window_kind", "bal"))
+def window(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
     """The notice's window; the large-balance window when the balance reaches the threshold (§6651(a)(3))."""
-    large = x.all(x.not_(x.is_null(r["n_large_window"])), r["bal"] >= p["windows.large_balance_threshold"])
-    return x.choose((large, r["n_large_window"], r["n_large_window_kind"]), otherwise=(r["n_window"], r["n_window_kind"]))
+    large = ops.all(ops.not_(ops.is_null(case["n_large_window"])), case["bal"] >= law.windows.large_balance_threshold)
+    return ops.choose((large, case["n_large_window"], case["n_large_window_kind"]), otherwise=(case["n_window"], case["n_window_kind"]))
 
 
-def _computed_deadline(x: Any, r: Any, p: Any) -> Any:
+@rule("computed_deadline", reads=("notice_date", "response_due", "window", "window_kind"))
+def computed_deadline(ops: Any, case: Any, law: Any) -> Any:
     """The printed due date wins; else notice date + window, rolled past weekends and D.C. holidays
     (IRC §7503); business-day windows count business days."""
-    start = r["notice_date"]
-    return x.when(
-        (x.not_(x.is_null(r["response_due"])), r["response_due"]),
-        (x.eq(r["window_kind"], "business"), x.add_business_days(start, r["window"])),
-        (x.eq(r["window_kind"], "calendar"), x.roll_forward(x.add_days(start, r["window"]))),
+    start = case["notice_date"]
+    return ops.when(
+        (ops.not_(ops.is_null(case["response_due"])), case["response_due"]),
+        (ops.eq(case["window_kind"], "business"), ops.add_business_days(start, case["window"])),
+        (ops.eq(case["window_kind"], "calendar"), ops.roll_forward(ops.add_days(start, case["window"]))),
         otherwise=None,
     )
 
 
-def _eh_deadline(x: Any, r: Any, p: Any) -> Any:
+@rule("eh_deadline", reads=("n_cdp", "notice_date"))
+def eh_deadline(ops: Any, case: Any, law: Any) -> Any:
     """Equivalent hearing: one year from the CDP notice date (Reg. 301.6330-1(i); RR §2)."""
-    years = p["windows.equivalent_hearing"]
-    return x.when((x.is_true(r["n_cdp"]), x.roll_forward(x.add_years(r["notice_date"], years))), otherwise=None)
+    years = law.windows.equivalent_hearing
+    return ops.when((ops.is_true(case["n_cdp"]), ops.roll_forward(ops.add_years(case["notice_date"], years))), otherwise=None)
 
 
-def _cdp_passed(x: Any, r: Any, p: Any) -> Any:
-    return x.all(x.is_true(r["n_cdp"]), x.coalesce(x.days_between(r["computed_deadline"], p.day), 0) < 0)
+@rule("cdp_passed", reads=("n_cdp", "computed_deadline"))
+def cdp_passed(ops: Any, case: Any, law: Any) -> Any:
+    return ops.all(ops.is_true(case["n_cdp"]), ops.coalesce(ops.days_between(case["computed_deadline"], law.as_of), 0) < 0)
 
 
-def _stage(x: Any, r: Any, p: Any) -> Any:
-    return x.when(
-        (x.any(x.eq(r["collection_status"], "revenue_officer"), x.eq(r["last_notice"], "L725B")), "revenue_officer"),
-        (x.is_true(r["levy_issued"]), "levy_eligible"),
-        (r["cdp_passed"], "levy_eligible"),
-        otherwise=r["n_stage"],
+@rule("stage", reads=("collection_status", "last_notice", "levy_issued", "cdp_passed", "n_stage"))
+def stage(ops: Any, case: Any, law: Any) -> Any:
+    return ops.when(
+        (ops.any(ops.eq(case["collection_status"], "revenue_officer"), ops.eq(case["last_notice"], "L725B")), "revenue_officer"),
+        (ops.is_true(case["levy_issued"]), "levy_eligible"),
+        (case["cdp_passed"], "levy_eligible"),
+        otherwise=case["n_stage"],
     )
 
 
-def _deadline(x: Any, r: Any, p: Any) -> tuple[Any, Any]:
+@rule("deadline_type", "next_deadline", reads=("cdp_passed", "eh_deadline", "computed_deadline", "n_deadline_type"))
+def deadline(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
     """After a missed CDP window the running deadline is the equivalent hearing, then nothing."""
-    eh_open = x.all(r["cdp_passed"], x.coalesce(x.days_between(r["eh_deadline"], p.day), -1) >= 0)
-    return x.choose(
-        (eh_open, "equivalent_hearing", r["eh_deadline"]),
-        (r["cdp_passed"], None, None),
-        (x.is_null(r["computed_deadline"]), None, None),
-        otherwise=(x.coalesce(r["n_deadline_type"], "respond_by"), r["computed_deadline"]),
+    eh_open = ops.all(case["cdp_passed"], ops.coalesce(ops.days_between(case["eh_deadline"], law.as_of), -1) >= 0)
+    return ops.choose(
+        (eh_open, "equivalent_hearing", case["eh_deadline"]),
+        (case["cdp_passed"], None, None),
+        (ops.is_null(case["computed_deadline"]), None, None),
+        otherwise=(ops.coalesce(case["n_deadline_type"], "respond_by"), case["computed_deadline"]),
     )
 
 
-def _csed(x: Any, r: Any, p: Any) -> Any:
+@rule("csed", reads=("assessed_date", "tolling_days"))
+def csed(ops: Any, case: Any, law: Any) -> Any:
     """Ten years from assessment plus tolling days (IRC §6502(a); RR §4)."""
-    return x.add_days(x.add_years(r["assessed_date"], p["csed.years"]), x.clip(x.coalesce(r["tolling_days"], 0), 0, NO_DATE))
+    return ops.add_days(ops.add_years(case["assessed_date"], law.csed.years), ops.clip(ops.coalesce(case["tolling_days"], 0), 0, NO_DATE))
 
 
-def _individual_debt(x: Any, r: Any, p: Any) -> Any:
+@rule("individual_debt", reads=("family", "taxpayer_type_in"))
+def individual_debt(ops: Any, case: Any, law: Any) -> Any:
     """Only an individual's debt counts for §7345: 1040 and TFRP rows, rows marked individual (RR §5.1)."""
-    return x.any(x.isin(r["family"], ("individual", "tfrp")), x.eq(r["taxpayer_type_in"], "individual"))
+    return ops.any(ops.isin(case["family"], ("individual", "tfrp")), ops.eq(case["taxpayer_type_in"], "individual"))
 
 
-# Client-level aggregates: name -> (how, per-row contribution). The engine aggregates over the client;
-# the scalar path takes them as arguments (a single case stands for its client when they are not given).
-AGGREGATES: dict[str, tuple[str, Rule]] = {
-    "client_total": ("sum", lambda x, r, p: r["bal"]),
-    "individual_total": ("sum", lambda x, r, p: x.when((r["individual_debt"], r["bal"]), otherwise=0.0)),
-    "countable_total": ("sum", lambda x, r, p: x.when(
-        (x.all(r["individual_debt"], x.not_(x.isin(r["collection_status"], p["passport.exclusion_statuses"]))), r["bal"]),
+# Client-level aggregates, by name (read by the client-level rules below).
+AGGREGATES: dict[str, Aggregate] = {
+    "client_total": Aggregate("sum", ("bal",), lambda ops, case, law: case["bal"]),
+    "individual_total": Aggregate("sum", ("individual_debt", "bal"), lambda ops, case, law: ops.when((case["individual_debt"], case["bal"]), otherwise=0.0)),
+    "countable_total": Aggregate("sum", ("individual_debt", "collection_status", "bal"), lambda ops, case, law: ops.when(
+        (ops.all(case["individual_debt"], ops.not_(ops.isin(case["collection_status"], law.passport.exclusion_statuses))), case["bal"]),
         otherwise=0.0)),
-    "enforced": ("any", lambda x, r, p: x.all(r["individual_debt"], x.any(
-        x.is_true(r["lien_filed"]), x.matches(r["transaction_codes"], TC_LIEN), x.is_true(r["levy_issued"])))),
-    "certified": ("any", lambda x, r, p: x.all(r["individual_debt"], x.eq(r["last_notice"], "CP508C"))),
-    "tfrp_letter": ("any", lambda x, r, p: x.eq(r["last_notice"], "L1153")),
-    "ro_assigned": ("any", lambda x, r, p: x.eq(r["stage"], "revenue_officer")),
-    "payroll_periods": ("n_unique", lambda x, r, p: x.when(
-        (x.all(x.eq(r["family"], "employment"), r["owed"]), x.key(r["form"], r["tax_period"])), otherwise=None)),
-    "unfiled_periods": ("n_unique", lambda x, r, p: x.when(
-        (x.eq(r["cause"], "unfiled_sfr"), x.key(r["form"], r["tax_period"])), otherwise=None)),
+    "enforced": Aggregate("any", ("individual_debt", "lien_filed", "transaction_codes", "levy_issued"), lambda ops, case, law: ops.all(
+        case["individual_debt"], ops.any(ops.is_true(case["lien_filed"]), ops.matches(case["transaction_codes"], TC_LIEN), ops.is_true(case["levy_issued"])))),
+    "certified": Aggregate("any", ("individual_debt", "last_notice"), lambda ops, case, law: ops.all(case["individual_debt"], ops.eq(case["last_notice"], "CP508C"))),
+    "tfrp_letter": Aggregate("any", ("last_notice",), lambda ops, case, law: ops.eq(case["last_notice"], "L1153")),
+    "ro_assigned": Aggregate("any", ("stage",), lambda ops, case, law: ops.eq(case["stage"], "revenue_officer")),
+    "payroll_periods": Aggregate("n_unique", ("family", "owed", "form", "tax_period"), lambda ops, case, law: ops.when(
+        (ops.all(ops.eq(case["family"], "employment"), case["owed"]), ops.key(case["form"], case["tax_period"])), otherwise=None)),
+    "unfiled_periods": Aggregate("n_unique", ("cause", "form", "tax_period"), lambda ops, case, law: ops.when(
+        (ops.eq(case["cause"], "unfiled_sfr"), ops.key(case["form"], case["tax_period"])), otherwise=None)),
 }
 
 
-def _payroll_risk(x: Any, r: Any, p: Any) -> Any:
-    employment = x.eq(r["family"], "employment")
-    return x.when(
-        (x.eq(r["last_notice"], "L1153"), "tfrp_proposed"),  # IRC §6672(b) preliminary notice (RR §1.4)
-        (x.eq(r["family"], "tfrp"), "tfrp_assessed"),
-        (x.all(employment, r["tfrp_letter"]), "tfrp_proposed"),
-        (x.all(employment, r["payroll_periods"] >= p["payroll.pyramiding_periods"]), "pyramiding"),
-        (x.all(employment, r["owed"]), "present"),
+@rule("payroll_risk", reads=("last_notice", "family", "tfrp_letter", "payroll_periods", "owed"))
+def payroll_risk(ops: Any, case: Any, law: Any) -> Any:
+    employment = ops.eq(case["family"], "employment")
+    return ops.when(
+        (ops.eq(case["last_notice"], "L1153"), "tfrp_proposed"),  # IRC §6672(b) preliminary notice (RR §1.4)
+        (ops.eq(case["family"], "tfrp"), "tfrp_assessed"),
+        (ops.all(employment, case["tfrp_letter"]), "tfrp_proposed"),
+        (ops.all(employment, case["payroll_periods"] >= law.payroll.pyramiding_periods), "pyramiding"),
+        (ops.all(employment, case["owed"]), "present"),
         otherwise="none",
     )
 
 
-def _passport_risk(x: Any, r: Any, p: Any) -> Any:
+@rule("passport_risk", reads=("individual_debt", "certified", "countable_total", "enforced", "individual_total"))
+def passport_risk(ops: Any, case: Any, law: Any) -> Any:
     """IRC §7345: more than the year's threshold, assessed, and a lien filed or a levy made, unless an
     exclusion applies (RR §5). Excluded debt does not count toward the threshold."""
-    threshold = p["passport.threshold"]
-    return x.when(
-        (x.not_(r["individual_debt"]), "none"),
-        (r["certified"], "certified"),
-        (x.all(r["countable_total"] > threshold, r["enforced"]), "certifiable"),
-        (x.all(r["individual_total"] > threshold, r["countable_total"] <= threshold), "excluded"),
-        (r["countable_total"] > threshold * p["passport.near_threshold_band"], "at_risk"),
+    threshold = law.passport.threshold
+    return ops.when(
+        (ops.not_(case["individual_debt"]), "none"),
+        (case["certified"], "certified"),
+        (ops.all(case["countable_total"] > threshold, case["enforced"]), "certifiable"),
+        (ops.all(case["individual_total"] > threshold, case["countable_total"] <= threshold), "excluded"),
+        (case["countable_total"] > threshold * law.passport.near_threshold_band, "at_risk"),
         otherwise="none",
     )
 
 
-def _ro_risk(x: Any, r: Any, p: Any) -> Any:
+@rule("ro_risk", reads=("ro_assigned", "client_total", "payroll_periods", "unfiled_periods"))
+def ro_risk(ops: Any, case: Any, law: Any) -> Any:
     """Revenue-officer risk: practice heuristics, not published IRS thresholds (RR §6.1, §10.10)."""
-    return x.when(
-        (r["ro_assigned"], "assigned"),
-        (x.any(
-            r["client_total"] >= p["revenue_officer.balance_heuristic"],
-            r["payroll_periods"] >= p["payroll.pyramiding_periods"],
-            r["unfiled_periods"] >= p["revenue_officer.unfiled_periods"],
+    return ops.when(
+        (case["ro_assigned"], "assigned"),
+        (ops.any(
+            case["client_total"] >= law.revenue_officer.balance_heuristic,
+            case["payroll_periods"] >= law.payroll.pyramiding_periods,
+            case["unfiled_periods"] >= law.revenue_officer.unfiled_periods,
         ), "elevated"),
         otherwise="none",
     )
 
 
-def _priority(x: Any, r: Any, p: Any) -> Any:
+@rule("priority", reads=("days_left", "deadline_type", "stage", "payroll_risk", "passport_risk", "ro_risk", "bal"))
+def priority(ops: Any, case: Any, law: Any) -> Any:
     """0-100: the running deadline (by type, scaled by closeness), levy exposure by stage, payroll/TFRP,
     passport and revenue-officer risk, balance size. Weights: parameters.toml, priority.*."""
-    closeness = p["priority.deadline_closeness"]
-    days = x.coalesce(r["days_left"], NO_DATE)
-    share = x.when(
-        (x.is_null(r["days_left"]), 0.0),
+    closeness = law.priority.deadline_closeness
+    days = ops.coalesce(case["days_left"], NO_DATE)
+    share = ops.when(
+        (ops.is_null(case["days_left"]), 0.0),
         (days < 0, closeness["overdue"]),
         *((days <= limit, share) for limit, share in closeness["bands"]),
         otherwise=closeness["later"],
     )
-    balance = p["priority.balance"]
+    balance = law.priority.balance
     points = (
-        x.lookup(r["deadline_type"], p["priority.deadline_weight"], 0.0) * share
-        + x.lookup(r["stage"], p["priority.stage_weight"], 0.0)
-        + x.lookup(r["payroll_risk"], p["priority.payroll_weight"], 0.0)
-        + x.lookup(r["passport_risk"], p["priority.passport_weight"], 0.0)
-        + x.lookup(r["ro_risk"], p["priority.ro_weight"], 0.0)
-        + balance["weight"] * x.clip(x.log10(r["bal"] + 1.0) / x.log10(x.lit(float(balance["full_at"]))), 0.0, 1.0)
+        ops.lookup(case["deadline_type"], law.priority.deadline_weight, 0.0) * share
+        + ops.lookup(case["stage"], law.priority.stage_weight, 0.0)
+        + ops.lookup(case["payroll_risk"], law.priority.payroll_weight, 0.0)
+        + ops.lookup(case["passport_risk"], law.priority.passport_weight, 0.0)
+        + ops.lookup(case["ro_risk"], law.priority.ro_weight, 0.0)
+        + balance["weight"] * ops.clip(ops.log10(case["bal"] + 1.0) / ops.log10(ops.lit(float(balance["full_at"]))), 0.0, 1.0)
     )
-    return x.round(x.clip(points, 0.0, 100.0))
+    return ops.round(ops.clip(points, 0.0, 100.0))
 
 
-def _next_action(x: Any, r: Any, p: Any) -> Any:
+@rule("next_action", reads=("next_deadline", "form", "tax_period", "deadline_type", "stage", "cause", "days_left", "last_notice",
+                             "n_stage", "payroll_risk", "passport_risk"))
+def next_action(ops: Any, case: Any, law: Any) -> Any:
     """One sentence a practitioner acts on, most urgent matter first (RR §2, §3, §9)."""
     d, form, period, kind, stage, cause = (
-        r["next_deadline"], r["form"], r["tax_period"], r["deadline_type"], r["stage"], r["cause"])
-    due = x.coalesce(r["days_left"], -1) >= 0
-    return x.when(
-        (x.all(x.eq(kind, "cdp_request"), x.eq(r["last_notice"], "L3172")),
+        case["next_deadline"], case["form"], case["tax_period"], case["deadline_type"], case["stage"], case["cause"])
+    due = ops.coalesce(case["days_left"], -1) >= 0
+    return ops.when(
+        (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["last_notice"], "L3172")),
          "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
-        (x.all(x.eq(kind, "cdp_request"), x.eq(r["n_stage"], "levy_eligible")),
+        (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["n_stage"], "levy_eligible")),
          "Levy already made: request a post-levy CDP hearing on Form 12153 by {date}"),
-        (x.eq(kind, "cdp_request"), "Request a CDP hearing on Form 12153 by {date} to stop the levy and keep Tax Court review"),
-        (x.all(x.eq(kind, "tax_court_petition"), x.eq(cause, "unfiled_sfr")),
+        (ops.eq(kind, "cdp_request"), "Request a CDP hearing on Form 12153 by {date} to stop the levy and keep Tax Court review"),
+        (ops.all(ops.eq(kind, "tax_court_petition"), ops.eq(cause, "unfiled_sfr")),
          "File the original return for {period} and petition the Tax Court by {date} to contest the deficiency on the substitute for return"),
-        (x.eq(kind, "tax_court_petition"), "Petition the Tax Court by {date} to contest the proposed {period} deficiency"),
-        (x.eq(kind, "tfrp_protest"),
+        (ops.eq(kind, "tax_court_petition"), "Petition the Tax Court by {date} to contest the proposed {period} deficiency"),
+        (ops.eq(kind, "tfrp_protest"),
          "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review"),
-        (x.eq(kind, "cp2000_response"), "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents"),
-        (x.eq(kind, "ia_default"),
+        (ops.eq(kind, "cp2000_response"), "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents"),
+        (ops.eq(kind, "ia_default"),
          "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
-        (x.all(x.eq(stage, "revenue_officer"), x.not_(x.is_null(d))),
+        (ops.all(ops.eq(stage, "revenue_officer"), ops.not_(ops.is_null(d))),
          "Meet the revenue officer's deadline of {date} with a collection information statement (Form 433-A or 433-B) ready"),
-        (x.eq(stage, "revenue_officer"),
+        (ops.eq(stage, "revenue_officer"),
          "Call the revenue officer named on Letter 725-B and prepare a collection information statement (Form 433-A or 433-B)"),
-        (x.eq(kind, "contact_irs"), "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
-        (x.all(x.eq(kind, "intent_to_levy"), due),
+        (ops.eq(kind, "contact_irs"), "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
+        (ops.all(ops.eq(kind, "intent_to_levy"), due),
          "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy"),
-        (x.eq(kind, "equivalent_hearing"),
+        (ops.eq(kind, "equivalent_hearing"),
          "CDP window missed: request an equivalent hearing on Form 12153 by {date} (no Tax Court review), or appeal a levy through CAP (Form 9423)"),
-        (x.eq(stage, "levy_eligible"),
+        (ops.eq(stage, "levy_eligible"),
          "Levy can proceed now: put a collection alternative in place (installment agreement, offer in compromise or CNC) and ask for any levy release"),
-        (x.all(x.eq(cause, "unfiled_sfr"), x.eq(stage, "pre_assessment")),
+        (ops.all(ops.eq(cause, "unfiled_sfr"), ops.eq(stage, "pre_assessment")),
          "File the original return for {period} (or show none is due) before the IRS assesses a substitute for return"),
-        (x.eq(cause, "unfiled_sfr"), "File the original return for {period} to replace the SFR, then negotiate the corrected balance"),
-        (x.eq(r["payroll_risk"], "tfrp_assessed"),
+        (ops.eq(cause, "unfiled_sfr"), "File the original return for {period} to replace the SFR, then negotiate the corrected balance"),
+        (ops.eq(case["payroll_risk"], "tfrp_assessed"),
          "Protect the responsible person: installment agreement or offer on the TFRP, or pay one employee's share and claim a refund (Form 843) to contest it"),
-        (x.isin(r["payroll_risk"], ("present", "pyramiding", "tfrp_proposed")),
+        (ops.isin(case["payroll_risk"], ("present", "pyramiding", "tfrp_proposed")),
          "Make current federal tax deposits first, then request an in-business trust fund installment agreement for the {form} {period} balance"),
-        (x.eq(r["passport_risk"], "certified"),
+        (ops.eq(case["passport_risk"], "certified"),
          "Passport certified (CP508C): pay, or set up an installment agreement or offer, so the IRS reverses the certification"),
-        (x.eq(r["passport_risk"], "certifiable"),
+        (ops.eq(case["passport_risk"], "certifiable"),
          "Prevent passport certification: set up an installment agreement or offer in compromise before the IRS certifies the debt"),
-        (x.all(x.not_(x.is_null(d)), due), "Pay the {form} {period} balance by {date} or set up an installment agreement"),
-        (x.eq(cause, "audit_adjustment"),
+        (ops.all(ops.not_(ops.is_null(d)), due), "Pay the {form} {period} balance by {date} or set up an installment agreement"),
+        (ops.eq(cause, "audit_adjustment"),
          "Check the {period} adjustment: request audit reconsideration if it is wrong, otherwise set up payment"),
-        (x.eq(cause, "filed_unpaid"),
+        (ops.eq(cause, "filed_unpaid"),
          "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
         otherwise="Pull the account transcript to confirm the cause and the next IRS step",
         fill={"date": d, "form": form, "period": period},
     )
 
 
-def _rule_issues(x: Any, r: Any, p: Any) -> Any:
-    """Problems the rules see (parse problems come from acsxl.rules.values)."""
-    fill = {"notice": r["last_notice"], "form": r["form"]}
-    return x.join([
-        x.when((x.all(x.not_(x.is_null(r["n_window"])), x.is_null(r["notice_date"]), x.is_null(r["response_due"])),
-                "notice_date: missing, needed for the {notice} deadline"), fill=fill),
-        x.when((x.all(x.is_true(r["sfr"]), x.eq(r["return_filed"], True)),
-                "sfr/return_filed: conflicting flags (SFR yes and return filed yes); SFR taken")),
-        x.when((x.all(x.isin(r["form"], QUARTERLY_FORMS), x.not_(x.is_null(r["tax_period"])), x.not_(x.matches(r["tax_period"], "Q"))),
-                "tax_period: Form {form} is filed quarterly; give the quarter (e.g. 2025Q2)"), fill=fill),
-    ], "; ")
+@rule("rule_problems", reads=("n_window", "notice_date", "response_due", "sfr", "return_filed", "form", "tax_period", "last_notice"))
+def rule_problems(ops: Any, case: Any, law: Any) -> Any:
+    """Problems the rules see (a bad or missing input value is reported by the parsers, acsxl.rules.values)."""
+    return ops.problems(
+        ("notice_date", ops.all(ops.not_(ops.is_null(case["n_window"])), ops.is_null(case["notice_date"]), ops.is_null(case["response_due"])),
+         "missing, needed for the {notice} deadline", None),
+        ("sfr/return_filed", ops.all(ops.is_true(case["sfr"]), ops.eq(case["return_filed"], True)),
+         "conflicting flags (SFR yes and return filed yes); SFR taken", None),
+        ("tax_period", ops.all(ops.isin(case["form"], QUARTERLY_FORMS), ops.not_(ops.is_null(case["tax_period"])), ops.not_(ops.matches(case["tax_period"], "Q"))),
+         "Form {form} is filed quarterly; give the quarter (e.g. 2025Q2)", case["tax_period"]),
+        fill={"notice": case["last_notice"], "form": case["form"]},
+    )
 
 
-_BEFORE_AGGREGATES: tuple[Step, ...] = (
-    (
-        ("family", lambda x, r, p: x.lookup(r["form"], FORM_FAMILY, None)),
-        ("bal", lambda x, r, p: x.clip(x.coalesce(r["balance"], 0.0), 0.0, float("inf"))),
-    ),
-    (("owed", lambda x, r, p: r["bal"] > 0),),  # a flag, so rules that only ask "is anything owed" read codes
-    (
-        ("taxpayer_type", lambda x, r, p: x.coalesce(r["taxpayer_type_in"], x.lookup(r["family"], FAMILY_TAXPAYER, None))),
-        ("individual_debt", _individual_debt),
-        (("cause", "cause_reason"), _cause),
-        (("window", "window_kind"), _window),
-    ),
-    (
-        ("computed_deadline", _computed_deadline),
-        ("eh_deadline", _eh_deadline),
-        ("csed", _csed),
-    ),
-    (("cdp_passed", _cdp_passed),),
-    (
-        ("stage", _stage),
-        (("deadline_type", "next_deadline"), _deadline),
-    ),
-    (("days_left", lambda x, r, p: x.days_between(r["next_deadline"], p.day)),),
-)
-_AFTER_AGGREGATES: tuple[Step, ...] = (
-    (
-        ("payroll_risk", _payroll_risk),
-        ("passport_risk", _passport_risk),
-        ("ro_risk", _ro_risk),
-        ("rule_issues", _rule_issues),
-    ),
-    (
-        ("priority", _priority),
-        ("next_action", _next_action),
-    ),
-)
-STEPS = _BEFORE_AGGREGATES + _AFTER_AGGREGATES
-AGGREGATE_AFTER_STEP = len(_BEFORE_AGGREGATES)  # the aggregates read stage and cause
+@rule("family", reads=("form",))
+def family(ops: Any, case: Any, law: Any) -> Any:
+    """The form's family: individual, tfrp, employment or business (catalogue.toml)."""
+    return ops.lookup(case["form"], FORM_FAMILY, None)
+
+
+@rule("bal", reads=("balance",))
+def bal(ops: Any, case: Any, law: Any) -> Any:
+    """The balance as the rules count it: missing or negative is nothing owed."""
+    return ops.clip(ops.coalesce(case["balance"], 0.0), 0.0, float("inf"))
+
+
+@rule("owed", reads=("bal",))
+def owed(ops: Any, case: Any, law: Any) -> Any:
+    """A flag, so rules that only ask "is anything owed" read codes, not amounts."""
+    return case["bal"] > 0
+
+
+@rule("taxpayer_type", reads=("taxpayer_type_in", "family"))
+def taxpayer_type(ops: Any, case: Any, law: Any) -> Any:
+    """As given, else from the form's family."""
+    return ops.coalesce(case["taxpayer_type_in"], ops.lookup(case["family"], FAMILY_TAXPAYER, None))
+
+
+@rule("days_left", reads=("next_deadline",))
+def days_left(ops: Any, case: Any, law: Any) -> Any:
+    """Days from the as-of date to the running deadline; negative once passed."""
+    return ops.days_between(case["next_deadline"], law.as_of)
+
+
+# -- the order the rules run in, derived from what they read and make --------------------------------
+
+# The case columns as parsed (the taxpayer type as given is taxpayer_type_in: the rules make the one used)
+# and the notice catalogue's fields.
+INPUTS = frozenset({f.name for f in FIELDS if f.name != "taxpayer_type"} | {"taxpayer_type_in"} | {f"n_{name}" for name in NOTICE_FIELDS})
+Step = tuple[Declared, ...]
+
+
+def _levels() -> tuple[dict[str, int], int]:
+    """Each column's level: 0 for an input, else one more than the deepest column its rule reads; and
+    the level of the client aggregates (one more than the deepest column they read)."""
+    makers = {name: r for r in RULES for name in r.makes}
+    aggregate_reads = {name for a in AGGREGATES.values() for name in a.reads}
+    level: dict[str, int] = dict.fromkeys(INPUTS, 0)
+    visiting: set[str] = set()
+
+    def of(name: str) -> int:
+        if name in level:
+            return level[name]
+        if name in AGGREGATES:
+            return aggregates()
+        if name not in makers:
+            raise LookupError(f"no rule makes {name!r} and it is not an input")
+        if name in visiting:
+            raise LookupError(f"rules read each other in a circle at {name!r}")
+        visiting.add(name)
+        depth = 1 + max((of(read) for read in makers[name].reads), default=0)
+        for made in makers[name].makes:
+            level[made] = depth
+        return depth
+
+    def aggregates() -> int:
+        return 1 + max(of(read) for read in aggregate_reads)
+
+    for r in RULES:
+        of(r.makes[0])
+    return level, aggregates()
+
+
+def _steps() -> tuple[tuple[Step, ...], tuple[Step, ...]]:
+    level, aggregate_level = _levels()
+    by_level: dict[int, list[Declared]] = {}
+    for r in RULES:
+        by_level.setdefault(level[r.makes[0]], []).append(r)
+    steps = [tuple(by_level[k]) for k in sorted(by_level)]
+    before = tuple(s for s in steps if level[s[0].makes[0]] <= aggregate_level)
+    return before, tuple(s for s in steps if level[s[0].makes[0]] > aggregate_level)
+
+
+# Rules run step by step; a step's rules read only columns made before it. The client aggregates are
+# computed between the two parts.
+STEPS_BEFORE_AGGREGATES, STEPS_AFTER_AGGREGATES = _steps()
+MADE = tuple(name for r in RULES for name in r.makes)
+# Working columns: steps on the way, not part of a triaged case.
+WORKING = frozenset({"bal", "owed", "family", "window", "window_kind", "computed_deadline", "eh_deadline", "cdp_passed",
+                     "individual_debt", "rule_problems"})
+# What a triaged case holds, in this order: its priority, the case as parsed, what the rules make, the
+# client's total. (The engine adds the rank, the problems and where the case came from.)
+RESULT = tuple(dict.fromkeys(["priority", *(f.name for f in FIELDS), *(c for c in MADE if c not in WORKING), "client_total"]))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from acsxl.io.package import PackageError, attributes
+from acsxl.xlsx.package import PackageError, attributes
 
 # Child elements of <styleSheet> in schema order (ECMA-376 Part 1, 18.8.39 CT_Stylesheet).
 ORDER = ("numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs", "tableStyles", "colors", "extLst")

@@ -1,10 +1,11 @@
-"""The formatted portfolio workbook: Portfolio (the ranked rows as an Excel table), Summary (totals,
-top 10, clients at risk, a chart) and Issues (every row-level problem and every skipped file).
+"""The formatted portfolio workbook: the sheets declared in ``acsxl.portfolio.sheets``, laid out here:
+Portfolio (the ranked rows as an Excel table, columns as ``acsxl.portfolio.columns`` declares them),
+Summary (totals, top 10, clients at risk, a chart) and Issues (every problem and every skipped file).
 
 xlsxwriter (through polars' ``write_excel``) writes the formatting, the tables, the conditional colours,
-the chart and the small sheets; the Portfolio rows, which can number a million, are generated
-column-wise with polars and streamed into the file (``acsxl.io.sheetdata``): live days-left formulas
-with cached values and hyperlinks to the source rows included."""
+the chart and the small sheets with only their first data row; the rows, which can number a million,
+are then generated column-wise with polars and streamed into the file (``acsxl.xlsx.rows``): live
+days-left formulas with cached values and hyperlinks to the source rows included."""
 
 from __future__ import annotations
 
@@ -22,15 +23,16 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
-from acsxl.io.package import RELATIONSHIPS_NS, Package, rels_name
-from acsxl.io.sheetdata import Cell, Fill, Part, Pieces, escaped_attribute, joined, write_with_rows
+from acsxl.portfolio import columns as cols
+from acsxl.portfolio.columns import BY_NAME, HEADERS, Sources
+from acsxl.portfolio.sheets import SHEETS, Sheet
 from acsxl.rules.parameters import RULEBOOK
-from acsxl.rules.schema import HEADERS
+from acsxl.xlsx.package import RELATIONSHIPS_NS, Package, rels_name
+from acsxl.xlsx.rows import Cell, Fill, Part, Pieces, escaped_attribute, joined, write_with_rows
 
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet: the top-ranked rows get them
 RED, AMBER = {"bg_color": "#F8CBAD", "font_color": "#9C0006"}, {"bg_color": "#FFE699", "font_color": "#7F6000"}
 ALERT = {"bg_color": "#F4B6C2", "font_color": "#7B0C24", "bold": True}
-WIDTHS = {"next_action": 70, "cause_reason": 42, "issues": 45, "source": 30, "client_name": 24, "notes": 30}
 FROZEN_COLUMNS = 3  # rank, priority, client
 ROW_HEIGHT = 30  # the Portfolio's default row height, points: two lines, as most next actions take
 
@@ -41,96 +43,89 @@ def _pixels(characters: int) -> int:
 
 
 @dataclass
-class SourceFile:
-    """Where rows came from: the label used in the ``source`` column, its sheet and its path."""
-
-    label: str
-    path: Path
-    sheet: str | None = None
-
-    @property
-    def prefix(self) -> str:
-        return f"{self.label}, {self.sheet}" if self.sheet else self.label
-
-
-@dataclass
 class RunInfo:
     as_of: date
-    sources: Sequence[SourceFile] = ()
+    sources: Sources = field(default_factory=Sources)
     skipped: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     not_refreshed: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason): read, but not refreshed in place
     inside: Path | None = None  # the workbook these sheets are written into, if it is a source: links stay inside
+    notes: bool = False  # the case lists have a notes column: shown after the declared columns
 
 
-def page_header(title: str, run: RunInfo) -> str:
-    """The printed page header; its 'acsxl' also marks the sheet as ours (see acsxl.io.inplace)."""
-    return f"&L&\"-,Bold\"acsxl {title}&C as of {run.as_of.isoformat()}&R parameters {RULEBOOK.version}"
+def page_header(sheet: Sheet, run: RunInfo) -> str:
+    return sheet.page_header(run.as_of.isoformat(), RULEBOOK.version)
 
 
-def source_parts() -> tuple[pl.Expr, pl.Expr]:
-    """'file, sheet, row 12' (or 'file, row 12') -> prefix 'file, sheet' and row 12 (see SourceFile.prefix).
-    The prefix is the text before the last ', row N' (cut by length: a regex for it backtracks)."""
-    source = pl.col("source")
-    row = source.str.extract(r", row (\d+)$", 1)
-    prefix = source.str.head(source.str.len_chars() - row.str.len_chars() - len(", row "))
-    return prefix.alias("prefix"), row.cast(pl.Int64, strict=False).alias("row")
-
-
-def issue_rows(frame: pl.DataFrame, sources: Sequence[SourceFile]) -> pl.DataFrame:
+def issue_rows(result: pl.DataFrame, sources: Sources) -> pl.DataFrame:
     """One row per problem: workbook, sheet, row, column, message, value found."""
-    known = pl.DataFrame(
-        {"prefix": [s.prefix for s in sources], "workbook": [str(s.path) for s in sources], "sheet": [s.sheet for s in sources]},
-        schema={"prefix": pl.String, "workbook": pl.String, "sheet": pl.String},
+    problems = (
+        result.filter(pl.col("problems").is_not_null())
+        .select("rank", "client_id", "source_file", "source_row", "problems")
+        .explode("problems")
+        .join(sources.frame(), on="source_file", how="left", maintain_order="left")
     )
-    rows = (
-        frame.filter(pl.col("issues").is_not_null())
-        .select("rank", "client_id", "source", pl.col("issues").str.split("; ").alias("issue"))
-        .explode("issue")
-        .with_columns(
-            *source_parts(),
-            pl.col("issue").str.extract(r"^([^:]+): ", 1).alias("column"),
-            pl.col("issue").str.replace(r"^[^:]+: ", "").alias("message"),
-            pl.col("issue").str.extract(r'"(.*)"', 1).alias("value found"),
-        )
-        .join(known, on="prefix", how="left", maintain_order="left")
-    )
-    return rows.select(
-        pl.coalesce("workbook", "prefix").alias("workbook"), "sheet", "row", "column", "message", "value found",
-        pl.col("client_id").alias("client"), pl.col("rank").alias("portfolio rank"),
+    return problems.select(
+        pl.coalesce("workbook", pl.lit("(cases given directly)")).alias("workbook"), "sheet", pl.col("source_row").alias("row"),
+        pl.col("problems").struct.field("field").alias("column"), pl.col("problems").struct.field("message").alias("message"),
+        pl.col("problems").struct.field("value").alias("value found"),
+        pl.col("client_id").cast(pl.String).alias("client"), pl.col("rank").alias("portfolio rank"),
     )
 
 
-def write_portfolio(frame: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
-    """Write the portfolio workbook to ``path`` or a binary stream (the caller makes the write atomic).
+@dataclass(frozen=True)
+class Book:
+    """What the sheets are laid out from: the rows as shown, the engine's rows (problems and where each
+    case came from), the Issues sheet's rows, and the run."""
 
-    xlsxwriter writes the workbook with only the first data row of the Portfolio and Issues sheets (that
-    row fixes each column's cell format; the table, conditional formats and panes are set for all rows);
-    the rows are then generated column-wise and streamed into the file (acsxl.io.sheetdata). The source
-    links need only the rows: they are worked out on a thread (polars, off the interpreter lock) while
-    xlsxwriter writes, so their relationships are ready to be compressed before the Portfolio's rows."""
-    letters = [xl_col_to_name(i) for i in range(frame.width)]
+    frame: pl.DataFrame
+    result: pl.DataFrame
+    issues: pl.DataFrame
+    run: RunInfo
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows a layout leaves to be streamed in after its first one (``first_row``, 1-based), with the
+    live formulas of some columns (``{row}`` where the row number goes) and row heights."""
+
+    frame: pl.DataFrame
+    first_row: int = 2
+    formulas: Mapping[str, str] = field(default_factory=dict)
+    height: pl.Expr | None = None
+
+
+def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
+    """Write the portfolio workbook for the engine's ``result`` to ``path`` or a binary stream (the
+    caller makes the write atomic).
+
+    xlsxwriter writes the workbook with only the first data row of each table (that row fixes each
+    column's cell format; the table, conditional formats and panes are set for all rows); the rows are
+    then generated column-wise and streamed into the file (acsxl.xlsx.rows). The source links need only
+    the rows: they are worked out on a thread (polars, off the interpreter lock) while xlsxwriter
+    writes, so their relationships are ready to be compressed before the Portfolio's rows."""
+    frame = cols.shown(result, run.sources, run.notes)
     with ThreadPoolExecutor(max_workers=1) as side:
-        links = side.submit(_links, frame, letters[frame.columns.index("source")], run) if frame.height else None
-        issues = issue_table(frame, run)
-        package, at_risk, at_risk_row = _template(frame, issues, run)
+        link_column = xl_col_to_name(next(i for i, c in enumerate(frame.columns) if c in BY_NAME and BY_NAME[c].link))
+        links = side.submit(_links, result, link_column, run) if frame.height else None
+        book = Book(frame, result, issue_table(result, run), run)
+        package, streamed = _template(book)
         hyperlinks, link_rels = links.result() if links else (b"", b"")
-    sheets = package.sheet_parts()
+    parts = package.sheet_parts()
     fills: dict[str, Fill] = {}
     replaced: dict[str, Part] = {}
+    for sheet in SHEETS:
+        rows = streamed[sheet.name]
+        if rows is not None and rows.frame.height:
+            fills[parts[sheet.name]] = _fill(package, parts[sheet.name], rows, replaced)
     if frame.height:
-        formula = {"days_left": days_left_formula(letters[frame.columns.index("next_deadline")])}
-        part = sheets["Portfolio"]
-        fills[part] = _fill(package, part, frame, formula, _row_height(frame), replaced)
+        part = parts[SHEETS[0].name]
         replaced[part], replaced[rels_name(part)] = _linked(package, part, hyperlinks, link_rels)
-    if at_risk.height:  # the Summary's last block can run to thousands of clients: streamed like the others
-        fills[sheets["Summary"]] = _fill(package, sheets["Summary"], at_risk, {}, None, replaced, at_risk_row)
-    if issues.height:
-        fills[sheets["Issues"]] = _fill(package, sheets["Issues"], issues, {}, None, replaced)
     write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
 
 
-def _template(frame: pl.DataFrame, issues: pl.DataFrame, run: RunInfo) -> tuple[Package, pl.DataFrame, int]:
-    """The workbook as xlsxwriter writes it, and the Summary's clients at risk with the row they start at."""
+def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
+    """The workbook as xlsxwriter writes it, and each sheet's rows still to stream in."""
+    run = book.run
     template = io.BytesIO()
     workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
     workbook.set_properties({
@@ -140,98 +135,102 @@ def _template(frame: pl.DataFrame, issues: pl.DataFrame, run: RunInfo) -> tuple[
     })
     workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
     workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
-    _portfolio_sheet(workbook, frame, run)
-    at_risk, at_risk_row = _summary_sheet(workbook, frame, run)
-    _issues_sheet(workbook, issues, run)
+    streamed = {sheet.name: globals()[sheet.layout](workbook, workbook.add_worksheet(sheet.name), sheet, book) for sheet in SHEETS}
     workbook.close()
-    return Package.read(template.getvalue()), at_risk, at_risk_row
+    return Package.read(template.getvalue()), streamed
 
 
-def _fill(package: Package, part: str, frame: pl.DataFrame, formulas: Mapping[str, str], height: pl.Expr | None,
-          replaced: dict[str, Part], first_row: int = 2) -> Fill:
+def _fill(package: Package, part: str, rows: Rows, replaced: dict[str, Part]) -> Fill:
     """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
     column keeps that row's cell format, and the table is stretched over all the rows."""
+    frame, formulas, first_row = rows.frame, rows.formulas, rows.first_row
     styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
     cells = [Cell(c, int(styles.get(xl_col_to_name(i), 0)), formulas.get(c)) for i, c in enumerate(frame.columns)]
     last = first_row + frame.height - 1
     for rel in package.relationships(part):
         if rel.kind == "table":
             replaced[rel.target] = re.sub(rf'\bref="([A-Z]+\d+):([A-Z]+){first_row}"', rf'ref="\g<1>:\g<2>{last}"', package.text(rel.target))
-    return Fill(frame, cells, height, first_row)
+    return Fill(frame, cells, rows.height, first_row)
 
 
-def _portfolio_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> None:
-    """The sheet with its first data row: the template the streamed rows follow."""
-    sheet = workbook.add_worksheet("Portfolio")
+def _column(name: str) -> cols.Column:
+    return BY_NAME.get(name) or cols.Column(name, name)  # the user's own columns: as they are
+
+
+def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
+    """The ranked rows as an Excel table, written with their first data row: the template the streamed rows follow."""
+    frame, run = book.frame, book.run
     shown = frame.head(1).rename({c: HEADERS.get(c, c) for c in frame.columns})
     col = {c: i for i, c in enumerate(frame.columns)}
     last = frame.height  # last data row (0-based; row 0 is the header)
     wrap = {"text_wrap": True, "valign": "top"}
+    columns = [_column(c) for c in frame.columns]
     shown.write_excel(
         workbook,
         worksheet=sheet,
         table_style="Table Style Medium 2",
         table_name="PortfolioTable",
         column_formats={
-            **{HEADERS[c]: "$#,##0.00" for c in ("balance", "client_total")},
-            **{HEADERS[c]: "yyyy-mm-dd" for c in ("notice_date", "next_deadline", "csed")},
-            HEADERS["days_left"]: "0",
-            **{HEADERS[c]: wrap for c in ("next_action", "cause_reason", "issues") if c in col},
+            **{c.header: c.number_format for c in columns if c.number_format},
+            **{c.header: wrap for c in columns if c.wrap},
         },
-        dtype_formats={pl.Date: "yyyy-mm-dd"},
-        column_widths={HEADERS.get(c, c): _pixels(WIDTHS.get(c, 14)) for c in frame.columns},
+        dtype_formats={pl.Date: cols.DATE},
+        column_widths={c.header: _pixels(c.width) for c in columns},
         header_format={"bold": True, "text_wrap": True, "valign": "top"},
         freeze_panes=(1, FROZEN_COLUMNS),
         autofit=False,
     )
-    sheet.set_header(page_header("portfolio", run))
+    sheet.set_header(page_header(declared, run))
     sheet.set_default_row(ROW_HEIGHT)  # rows of another height say so (_row_height): fewer bytes to write
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
     if last == 0:
-        return
-    _highlights(workbook, sheet, frame, col, last)
+        return None
+    _highlights(workbook, sheet, columns, last)
     _template_link(workbook, sheet, col)
+    return Rows(frame, formulas=_formulas(frame), height=_row_height(frame))
 
 
-def days_left_formula(deadline: str) -> str:
-    """Days left = next deadline - TODAY(): live, so a workbook opened days later still shows the truth."""
-    return f'IF({deadline}{{row}}="","",{deadline}{{row}}-TODAY())'
+def _formulas(frame: pl.DataFrame) -> dict[str, str]:
+    """The live formulas of the declared columns, ``{name}`` made that column's cell on the row."""
+    letters = {c: xl_col_to_name(i) for i, c in enumerate(frame.columns)}
+    out = {}
+    for name in frame.columns:
+        formula = _column(name).formula
+        if formula:
+            out[name] = re.sub(r"\{(\w+)\}", lambda m: letters[m.group(1)] + "{row}", formula)
+    return out
 
 
 def _row_height(frame: pl.DataFrame) -> pl.Expr:
     """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library):
     15 points a line, up to six lines; null where that is the sheet's default height. The text is
-    measured in bytes: counting characters costs ten times as much, and the odd accented letter only
-    errs toward a taller row."""
-    wrapped = [c for c in ("next_action", "cause_reason", "issues") if c in frame.columns]
-    lines = pl.max_horizontal((pl.col(c).str.len_bytes().fill_null(0) / (WIDTHS[c] - 2)).ceil() for c in wrapped)
+    measured in bytes: counting characters costs far more, and the odd accented letter only errs
+    toward a taller row."""
+    wrapped = [_column(c) for c in frame.columns if _column(c).wrap]
+    lines = pl.max_horizontal((pl.col(c.name).str.len_bytes().fill_null(0) / (c.width - 2)).ceil() for c in wrapped)
     height = lines.clip(1, 6).cast(pl.Int64) * 15
     return pl.when(height != ROW_HEIGHT).then(height)
 
 
-def _highlights(workbook: xlsxwriter.Workbook, sheet, frame: pl.DataFrame, col: Mapping[str, int], last: int) -> None:
+def _highlights(workbook: xlsxwriter.Workbook, sheet, columns: Sequence[cols.Column], last: int) -> None:
     red, amber, alert = workbook.add_format(RED), workbook.add_format(AMBER), workbook.add_format(ALERT)
-    days = col["days_left"]
-    cell = f"{xl_col_to_name(days)}2"
-    # Overdue or 7 days or fewer: red; 30 days or fewer: amber. Blank (no deadline) stays plain.
-    sheet.conditional_format(1, days, last, days, {"type": "formula", "criteria": f'=AND({cell}<>"",{cell}<=7)', "format": red})
-    sheet.conditional_format(1, days, last, days, {"type": "formula", "criteria": f'=AND({cell}<>"",{cell}>7,{cell}<=30)', "format": amber})
-    for name, kind, values in (
-        ("passport_risk", "cell", ("certifiable", "certified")),
-        ("payroll_risk", "begins", ("tfrp_",)),
-        ("ro_risk", "cell", ("assigned",)),
-    ):
-        c = col[name]
-        for value in values:
-            rule = ({"type": "text", "criteria": "begins with", "value": value} if kind == "begins"
+    for c, column in enumerate(columns):
+        if column.deadline_colours:
+            cell = f"{xl_col_to_name(c)}2"
+            # Overdue or 7 days or fewer: red; 30 days or fewer: amber. Blank (no deadline) stays plain.
+            sheet.conditional_format(1, c, last, c, {"type": "formula", "criteria": f'=AND({cell}<>"",{cell}<=7)', "format": red})
+            sheet.conditional_format(1, c, last, c, {"type": "formula", "criteria": f'=AND({cell}<>"",{cell}>7,{cell}<=30)', "format": amber})
+        for value in column.highlight:
+            rule = ({"type": "text", "criteria": "begins with", "value": value[:-1]} if value.endswith("*")
                     else {"type": "cell", "criteria": "==", "value": f'"{value}"'})
             sheet.conditional_format(1, c, last, c, {**rule, "format": alert})
 
 
 def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int]) -> None:
-    """Give the source column the link look (the links themselves are written with the rows)."""
-    sheet.write_url(1, col["source"], "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
+    """Give the link column the link look (the links themselves are written with the rows)."""
+    link = next(i for name, i in col.items() if _column(name).link)
+    sheet.write_url(1, link, "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
 def _linked(package: Package, part: str, hyperlinks: memoryview | bytes, link_rels: memoryview | bytes) -> tuple[Pieces, Pieces]:
@@ -249,18 +248,20 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview |
     text that comes from a source file (its path and sheet) is escaped once per file. No ``display``
     attribute: the cell shows its own text (the attribute is for a text other than the cell's)."""
     inside = run.inside.resolve() if run.inside else None
+    files = run.sources.files
     sources = pl.DataFrame(
-        {"prefix": [s.prefix for s in run.sources],
-         "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in run.sources],
-         "sheet": [s.sheet for s in run.sources]},
-        schema={"prefix": pl.String, "uri": pl.String, "sheet": pl.String},
+        {"source_file": list(range(len(files))),
+         "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in files],
+         "sheet": [s.sheet for s in files]},
+        schema={"source_file": pl.Int64, "uri": pl.String, "sheet": pl.String},
     ).select(
-        "prefix", "uri", "sheet",
+        "source_file", "uri", "sheet",
         escaped_attribute(pl.col("uri")).alias("target"),
         escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True) + pl.lit("'!A")).alias("place"),
     )
-    rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), *source_parts())
-            .join(sources, on="prefix", how="inner", maintain_order="left")
+    rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), "source_file",
+                                         pl.col("source_row").alias("row"))
+            .join(sources, on="source_file", how="inner", maintain_order="left")
             .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
     if rows.height == 0:
         return b"", b""
@@ -277,11 +278,11 @@ def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview |
     return joined(xml.get_column("links")), joined(xml.get_column("rels"))
 
 
-def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunInfo) -> tuple[pl.DataFrame, int]:
-    """The Summary sheet, with only the first row of its last block (the clients at risk); returns that
-    block's rows and the sheet row (1-based) they start at, for the streamed writer."""
-    sheet = workbook.add_worksheet("Summary")
-    sheet.set_header(page_header("summary", run))
+def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
+    """Totals, the top 10, the clients at risk and a chart, with only the first row of the last block
+    (the clients at risk, which can run to thousands): the rest is streamed in."""
+    frame, run = book.frame, book.run
+    sheet.set_header(page_header(declared, run))
     frame = frame.with_columns(pl.col("cause", "stage", "passport_risk", "payroll_risk").cast(pl.String))  # the codes it groups and tests, as text
     sheet.set_landscape()
     sheet.fit_to_pages(1, 0)
@@ -347,20 +348,20 @@ def _summary_sheet(workbook: xlsxwriter.Workbook, frame: pl.DataFrame, run: RunI
         chart = workbook.add_chart({"type": "bar"})
         chart.add_series({
             "name": "Balance by cause",
-            "categories": ["Summary", cause_row + 2, 0, cause_row + 1 + causes.height, 0],
-            "values": ["Summary", cause_row + 2, 2, cause_row + 1 + causes.height, 2],
+            "categories": [declared.name, cause_row + 2, 0, cause_row + 1 + causes.height, 0],
+            "values": [declared.name, cause_row + 2, 2, cause_row + 1 + causes.height, 2],
             "data_labels": {"value": True, "num_format": "$#,##0"},
         })
         chart.set_title({"name": "Balance by cause"})
         chart.set_legend({"none": True})
         chart.set_x_axis({"num_format": "$#,##0"})
         sheet.insert_chart(3, 5, chart, {"x_scale": 1.3, "y_scale": 1.1})
-    return at_risk, first_at_risk
+    return Rows(at_risk, first_at_risk)
 
 
-def issue_table(frame: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
+def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
     """The Issues sheet's rows: files skipped or not refreshed first, then every row-level problem."""
-    issues = issue_rows(frame, run.sources)
+    issues = issue_rows(result, run.sources)
     files = pl.DataFrame(
         {"workbook": [p for p, _ in (*run.skipped, *run.not_refreshed)], "message": [r for _, r in (*run.skipped, *run.not_refreshed)],
          "column": ["(file skipped)"] * len(run.skipped) + ["(not refreshed)"] * len(run.not_refreshed)},
@@ -368,16 +369,17 @@ def issue_table(frame: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
     return pl.concat([files, issues], how="diagonal_relaxed").select(issues.columns)
 
 
-def _issues_sheet(workbook: xlsxwriter.Workbook, rows: pl.DataFrame, run: RunInfo) -> None:
-    """The sheet with its first row (the template the streamed rows follow)."""
-    sheet = workbook.add_worksheet("Issues")
-    sheet.set_header(page_header("issues", run))
+def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
+    """Every problem and every file skipped, with its first row (the template the streamed rows follow)."""
+    rows, run = book.issues, book.run
+    sheet.set_header(page_header(declared, run))
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")
-        return
+        return None
     rows.head(1).write_excel(
         workbook, worksheet=sheet, table_style="Table Style Light 1", table_name="IssuesTable", freeze_panes=(1, 0),
         column_widths={name: _pixels(chars) for name, chars in
                        {"workbook": 40, "sheet": 12, "row": 8, "column": 16, "message": 60, "value found": 24, "client": 12,
                         "portfolio rank": 10}.items()},
         autofit=False)
+    return Rows(rows)

@@ -1,20 +1,20 @@
-"""Put the Portfolio, Summary and Issues sheets inside a client's own workbook.
+"""Put sheets from one workbook package into another (a client's own workbook).
 
-Only what acsxl owns changes: its three sheets and the parts they use (tables, the chart), plus the
-entries that register them (the sheet list in workbook.xml, the workbook's relationships, content types)
-and cell formats appended to styles.xml. Every other part of the file (other sheets, macros and their
+Only the merged sheets change: those sheets and the parts they use (tables, charts), plus the entries
+that register them (the sheet list in workbook.xml, the workbook's relationships, content types) and
+cell formats appended to styles.xml. Every other part of the file (other sheets, macros and their
 buttons, images, charts, data validation, defined names, the file's own styles) keeps its exact bytes.
 
-A sheet counts as ours when its page header carries the acsxl mark (it survives Excel re-saving the
-file); a sheet of the same name without it belongs to the client and is never replaced."""
+A sheet of the same name is replaced only when the caller's ``replaceable`` says so (it is one the
+caller wrote); otherwise the merge is refused."""
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from acsxl.io.package import (
+from acsxl.xlsx.package import (
     RELATIONSHIPS_NS,
     Package,
     PackageError,
@@ -26,24 +26,25 @@ from acsxl.io.package import (
     rels_name,
     rid_attribute,
 )
-from acsxl.io.stylesheet import merge_styles
+from acsxl.xlsx.stylesheet import merge_styles
 
-OWNED_SHEETS = ("Portfolio", "Summary", "Issues")
-_MARK = re.compile(r"<oddHeader>[^<]*\bacsxl\b")
 _WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CELL = re.compile(r"<c\b([^>]*?)(/>|>(.*?)</c>)", re.S)
 
 
-class Refused(Exception):
-    """acsxl will not edit this workbook in place; the message says why (the caller writes beside it)."""
+class Refused(PackageError):
+    """The sheets will not be merged into this workbook; the message says why."""
 
 
-def is_ours(sheet_xml: str) -> bool:
-    return _MARK.search(sheet_xml) is not None
+def page_header_marked(mark: str) -> Callable[[str], bool]:
+    """Whether a sheet's page header carries ``mark`` (a mark that survives Excel re-saving the file)."""
+    pattern = re.compile(rf"<oddHeader>[^<]*\b{re.escape(mark)}\b")
+    return lambda sheet_xml: pattern.search(sheet_xml) is not None
 
 
-def merge_portfolio(client: Package, ours: Package) -> Package:
-    """``client`` with our sheets (taken from the workbook acsxl wrote, ``ours``) added or replaced."""
+def merge_sheets(client: Package, ours: Package, names: Sequence[str], replaceable: Callable[[str], bool]) -> Package:
+    """``client`` with the sheets ``names`` of ``ours`` added after its own, or put in place of its sheets
+    of the same names where ``replaceable(sheet XML)`` holds."""
     book = client.main_part()
     book_xml = client.text(book)
     rid_attr = rid_attribute(book_xml)
@@ -69,14 +70,14 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
     targets: dict[str, str] = {}
     replaced_ids: set[str] = set()
     removed: set[str] = set()
-    for name in OWNED_SHEETS:
+    for name in names:
         entry = by_name.get(name.casefold())
         if entry is None:
             continue
         rel = book_rels.get(entry.get(rid_attr, ""))
         if rel is None or rel.target not in client.parts:
             raise Refused(f"its sheet {entry.get('name')!r} points to a missing part")
-        if not is_ours(client.text(rel.target)):
+        if not replaceable(client.text(rel.target)):
             raise Refused(f"it has its own sheet named {entry.get('name')!r}, which acsxl will not replace")
         removed |= _drop_related(client, rel.target)
         targets[name] = rel.target
@@ -87,7 +88,7 @@ def merge_portfolio(client: Package, ours: Package) -> Package:
     next_sheet_id = max((int(s.get("sheetId", 0)) for s in sheets), default=0) + 1
     folder = posixpath.dirname(book)
     our_sheets = ours.sheet_parts()
-    for name in OWNED_SHEETS:
+    for name in names:
         source = our_sheets[name]
         slug = f"acsxl_{name.lower()}"
         target = targets.get(name)

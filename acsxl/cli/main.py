@@ -1,6 +1,17 @@
-"""The ``acsxl`` command line. The only place that reads the clock (``--as-of`` defaults to today)."""
+"""The ``acsxl`` command line. The only place that reads the clock (``--as-of`` defaults to today).
+
+It parses its arguments and starts reading the case lists with light modules only; the commands
+(``acsxl.cli.commands``), and with them polars and the engine, are imported after that."""
 
 from __future__ import annotations
+
+import os
+
+# polars allocates through jemalloc: freed pages kept for 30 s rather than handed back at once, and one
+# arena for all threads, so pages one thread frees serve the next (bench/RESULTS.md). jemalloc reads
+# this when polars loads; set here, at the command line's entry, before anything imports polars. A
+# user's own setting wins; a notebook or the worksheet-function server importing acsxl is not touched.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:30000,muzzy_decay_ms:30000,narenas:1")
 
 import argparse
 import signal
@@ -12,19 +23,12 @@ from datetime import date
 from pathlib import Path
 
 from acsxl import __version__
+from acsxl.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
+from acsxl.errors import Terminated
 from acsxl.excel import MODULE, WORKBOOK
 from acsxl.io.inputs import expand_inputs, prefetch_for
 from acsxl.io.writer import FORMATS
 from acsxl.rules.parameters import RULEBOOK
-
-EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + the signal's number, as a shell reports it
-
-
-class Terminated(BaseException):
-    """SIGTERM (a scheduler or a time limit stopping the run), raised where the run is, like Ctrl+C: the
-    temporary file and the output lock are cleaned up on the way out, and an output being replaced
-    stays as it was. Not an Exception, so no handler meant for a bad file swallows it."""
 
 
 @contextmanager
@@ -149,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 start_reading(args)
             # Only now the commands, and with them polars and the engine (~0.15 s to import): fastexcel
             # reads meanwhile, off the interpreter lock (bench/RESULTS.md, session 13).
-            from acsxl import commands
+            from acsxl.cli import commands
 
             return getattr(commands, f"cmd_{args.run}")(args)
     except KeyboardInterrupt:
@@ -158,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("acsxl: terminated", file=sys.stderr)
         return EXIT_TERMINATED
-    except Exception as err:  # the last guard: one line, never a traceback
+    except Exception as err:
         print(f"acsxl: error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return EXIT_FAILED
 

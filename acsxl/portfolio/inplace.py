@@ -8,21 +8,21 @@ previous file kept as a backup until the new one reads back."""
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 
-from acsxl.io.inplace import Refused, merge_portfolio
-from acsxl.io.inputs import BESIDE_SUFFIX, WORKBOOK_SUFFIXES, excel_lock, file_stamp
-from acsxl.io.package import Package, PackageError
-from acsxl.io.portfolio import RunInfo, write_portfolio
+from acsxl.errors import NotRefreshed
+from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, refreshable
 from acsxl.io.writer import atomic_write
+from acsxl.portfolio.layout import RunInfo, write_portfolio
+from acsxl.portfolio.sheets import MARK, NAMES
+from acsxl.xlsx.merge import Refused, merge_sheets, page_header_marked
+from acsxl.xlsx.package import Package, PackageError
 
-
-class NotRefreshed(Exception):
-    """The workbook was left as it was; the message says why, in one line."""
+is_ours = page_header_marked(MARK)  # a sheet acsxl wrote: its page header carries the mark
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def beside_path(path: Path) -> Path:
 def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: tuple[int, int] | None = None) -> Refreshed:
     """Write ``frame`` (this workbook's triaged rows, ranked) as the Portfolio, Summary and Issues sheets
     inside the workbook at ``path``. Raises NotRefreshed when the workbook must be left alone."""
-    if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+    if not refreshable(path):
         return _beside(path, frame, run, "a CSV file cannot hold sheets")
     _check_free(path, read_stamp)
     try:
@@ -49,11 +49,11 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
         raise NotRefreshed(f"{path}: cannot be read ({err.strerror or err}); not refreshed") from None
     except PackageError as err:
         raise NotRefreshed(f"{path}: {err}; not refreshed") from None
-    run = RunInfo(run.as_of, run.sources, run.skipped, inside=path)
+    run = replace(run, inside=path, not_refreshed=[])
     ours = io.BytesIO()
     write_portfolio(frame, ours, run)
     try:
-        merged = merge_portfolio(client, Package.read(ours.getvalue()))
+        merged = merge_sheets(client, Package.read(ours.getvalue()), NAMES, is_ours)
     except Refused as err:
         return _beside(path, frame, run, str(err))
 
@@ -73,12 +73,12 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
 
 def _beside(path: Path, frame: pl.DataFrame, run: RunInfo, reason: str) -> Refreshed:
     beside = beside_path(path)
-    atomic_write(beside, lambda p: write_portfolio(frame, p, RunInfo(run.as_of, run.sources, run.skipped)))
+    atomic_write(beside, lambda p: write_portfolio(frame, p, replace(run, inside=None, not_refreshed=[])))
     return Refreshed(path, frame.height, beside, f"{path}: not changed: {reason}; its portfolio is in {beside.name}")
 
 
-class VerifyFailed(Exception):
-    pass
+class VerifyFailed(NotRefreshed):
+    """The written file did not read back as it should."""
 
 
 def verify_workbook(path: Path, rows: int) -> None:
@@ -86,7 +86,7 @@ def verify_workbook(path: Path, rows: int) -> None:
     try:
         Package.read(path.read_bytes())  # reads every part: bad CRCs and truncation fail here
         height = fastexcel.read_excel(str(path)).load_sheet("Portfolio", dtypes="string").height  # no type guessing: counting only
-    except Exception as err:  # whatever the reader says, the file is not good
+    except Exception as err:
         raise VerifyFailed(f"the written file does not read back: {err}") from None
     if rows and height != rows:
         raise VerifyFailed(f"the written Portfolio sheet has {height} rows, expected {rows}")

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import polars as pl
 
-from acsxl.cli import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_TERMINATED, Terminated
-from acsxl.engine import triage
+from acsxl.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_TERMINATED
+from acsxl.cli.runs import Progress, RunLog
+from acsxl.errors import OutputError, Terminated
 from acsxl.excel import WORKBOOK
-from acsxl.io.calendar_cache import load_calendar
-from acsxl.io.portfolio import RunInfo, SourceFile
-from acsxl.io.writer import OutputError, atomic_write, write_output
-from acsxl.runs import Busy, Progress, RunLog, output_lock, read_all, refresh_all
-from acsxl.sample import sample_cases
+from acsxl.io.writer import atomic_write, output_lock
+from acsxl.portfolio import service
+from acsxl.portfolio.sample import sample_cases
+from acsxl.rules import calendar
 
 
 def _say(args: argparse.Namespace, message: str) -> None:
@@ -28,7 +28,7 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def cmd_triage(args: argparse.Namespace) -> int:
-    """``args`` as ``acsxl.cli.start_reading`` leaves them: the case lists found, their reading begun."""
+    """``args`` as ``acsxl.cli.main.start_reading`` leaves them: the case lists found, their reading begun."""
     as_of = args.as_of or date.today()
     stdout, out = args.to_stdout, args.out_path
     log = RunLog(as_of=as_of.isoformat(), output=str(out or ("-" if stdout else "")))
@@ -47,38 +47,31 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         print("acsxl: no case lists found in the given folders", file=sys.stderr)
         return EXIT_FAILED
 
-    # The holiday calendar loads while the workbooks are read (from the cache: ~2 ms; else ~100 ms).
-    threading.Thread(target=load_calendar, args=(as_of.year,), daemon=True).start()
+    # The holiday calendar loads while the workbooks are read.
+    threading.Thread(target=calendar.prepare, args=(as_of.year,), daemon=True).start()
     progress = Progress(len(inputs), enabled=False if args.quiet else None)
     try:
-        results = read_all(inputs, args.sheet, progress, prefetch)
+        read = service.read_files(inputs, args.sheet, progress.step, prefetch)
     finally:
         progress.close()  # ends the progress line, also when the run is stopped
     log.seconds["read"] = round(time.perf_counter() - started, 3)
-    frames, sources, skipped, stamps = [], [], [], []
-    for result, cases in results:
-        log.files.append(result)
+    for result, cases in read:
         if cases is None:
             print(f"acsxl: skipped {result.error}", file=sys.stderr)
-            skipped.append((result.path, result.error or "unreadable"))
-            continue
-        for warning in cases.warnings:
-            _say(args, f"acsxl: warning: {warning}")
-        frames.append(cases.frame)
-        sources.append(SourceFile(cases.label, cases.path, cases.sheet))
-        stamps.append(cases.stamp)
-    if not frames:
+    triaged = service.triage_read(read, as_of)
+    log.files = [result for result, _ in read]
+    if triaged is None:
         print("acsxl: nothing to triage: no input could be read", file=sys.stderr)
         return EXIT_FAILED
-
-    result = triage(pl.concat(frames, how="diagonal_relaxed"), as_of)
+    for warning in triaged.warnings:
+        _say(args, f"acsxl: warning: {warning}")
+    result, run = triaged.result, triaged.run
     log.seconds["triage"] = round(time.perf_counter() - started - log.seconds["read"], 3)
-    log.rows, log.rows_with_issues = result.height, int(result.get_column("issues").is_not_null().sum())
-    run = RunInfo(as_of, sources, skipped)
+    log.rows, log.rows_with_issues = result.height, triaged.rows_with_issues
     failed = 0
     if args.in_place:
         refresh_started = time.perf_counter()
-        log.in_place = refresh_all(result, list(zip(sources, stamps, strict=True)), run)
+        log.in_place = service.refresh_in_place(triaged)
         log.seconds["refresh"] = round(time.perf_counter() - refresh_started, 3)
         for done in log.in_place:
             if done.status == "not_refreshed":
@@ -89,16 +82,17 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         run.not_refreshed = [(d.path, d.message or "") for d in log.in_place if d.status != "refreshed"]
     try:
         if stdout:
-            write_output(result, "-", run)
+            service.write(triaged, "-")
         elif out is not None:
             with output_lock(out, args.wait):
-                write_output(result, out, run)
-    except (OutputError, Busy) as err:
+                service.write(triaged, out)
+    except OutputError as err:
         print(f"acsxl: {err}", file=sys.stderr)
         return EXIT_FAILED
     log.seconds["total"] = round(time.perf_counter() - started, 3)
     refreshed = sum(d.status == "refreshed" for d in log.in_place)
-    _say(args, f"acsxl: triaged {result.height} rows from {len(frames)} file(s) as of {as_of.isoformat()} "
+    skipped = run.skipped
+    _say(args, f"acsxl: triaged {result.height} rows from {len(run.sources.files)} file(s) as of {as_of.isoformat()} "
                f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}) "
                f"in {log.seconds['total']:.2f}s -> {out or ('standard output' if stdout else 'no combined output')}"
                + (f"; {refreshed} workbook(s) refreshed in place" if args.in_place else ""))
@@ -147,5 +141,3 @@ def cmd_excel(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(workbook.next_steps(path))
     return EXIT_OK
-
-

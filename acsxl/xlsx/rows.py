@@ -20,7 +20,7 @@ from typing import BinaryIO
 import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
-from acsxl.io.package import Package, escaped_text
+from acsxl.xlsx.package import Package, escaped_text
 
 EXCEL_EPOCH_OFFSET = 25_569  # serial number of 1970-01-01 in Excel's 1900 date system (ECMA-376 18.17.4.1)
 # Rows per chunk: a portfolio row is ~1.8 KB of XML, so a chunk stays well under 32 MB, glibc's ceiling

@@ -1,0 +1,5 @@
+import sys
+
+from acsxl.cli.main import main
+
+sys.exit(main())

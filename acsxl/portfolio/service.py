@@ -1,0 +1,117 @@
+"""The one path from case lists to a portfolio: read -> triage -> build -> write, used by the command
+line (``acsxl triage``, ``acsxl refresh``), the Refresh portfolio button and the workbook generator.
+
+Cases cross from the reader to the engine and on to the outputs as data: each row keeps
+``source_file`` (its file's place in the run's ``Sources``) and ``source_row``, and the engine gives
+back ``problems``; the texts a user reads are rendered only where they are shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from acsxl.engine import triage
+from acsxl.errors import NotRefreshed, OutputError
+from acsxl.io.inputs import Prefetch
+from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
+from acsxl.io.writer import write_file, write_table
+from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
+from acsxl.portfolio.inplace import refresh_workbook
+from acsxl.portfolio.layout import RunInfo, write_portfolio
+
+
+@dataclass
+class Triaged:
+    """A triaged run: the engine's rows (ranked), what the outputs need to know of the run, and how
+    reading each file went."""
+
+    result: pl.DataFrame
+    run: RunInfo
+    files: list[FileResult] = field(default_factory=list)
+    stamps: list[tuple[int, int] | None] = field(default_factory=list)  # per source, when read: a later change is detected
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def rows_with_issues(self) -> int:
+        return int(self.result.get_column("problems").is_not_null().sum())
+
+    def shown(self) -> pl.DataFrame:
+        """The rows as the user sees them (CSV, Parquet, ``ACS_TRIAGE``)."""
+        return shown(self.result, self.run.sources, self.run.notes)
+
+
+@dataclass
+class InPlace:
+    """What became of one workbook in an in-place run (for the log and the Issues sheet)."""
+
+    path: str
+    status: str  # refreshed | beside | not_refreshed
+    rows: int = 0
+    message: str | None = None
+
+
+def read_files(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
+               prefetch: Prefetch | None = None) -> list[tuple[FileResult, CaseList | None]]:
+    return read_all(inputs, sheet, step, prefetch)
+
+
+def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date) -> Triaged | None:
+    """The cases of every file that could be read, triaged together as of ``as_of``; None when none could."""
+    files, lists, skipped, warnings = [], [], [], []
+    for result, cases in read:
+        files.append(result)
+        if cases is None:
+            skipped.append((result.path, result.error or "unreadable"))
+            continue
+        warnings.extend(cases.warnings)
+        lists.append(cases)
+    if not lists:
+        return None
+    frames = [c.frame.with_columns(pl.lit(i, pl.Int64).alias("source_file")) for i, c in enumerate(lists)]
+    cases = pl.concat(frames, how="diagonal_relaxed")
+    run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns)
+    return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], warnings)
+
+
+def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str) -> Triaged:
+    """A case list handed over as cell values, headers first (the Cases sheet of ``book``)."""
+    cases = read_rows(values, book.name, sheet)
+    frame = cases.frame.with_columns(pl.lit(0, pl.Int64).alias("source_file"))
+    run = RunInfo(as_of, Sources((replace(cases.source, path=book),)), inside=book, notes="notes" in frame.columns)
+    return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS), run)
+
+
+def write(triaged: Triaged, out: str | Path) -> None:
+    """The portfolio to ``out`` ('-': CSV on standard output); the format follows the extension, .xlsx
+    being the formatted workbook. Atomic."""
+    if str(out) == "-" or Path(out).suffix.lower() != ".xlsx":
+        write_table(triaged.shown(), out)
+        return
+    write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run))
+
+
+def refresh_in_place(triaged: Triaged) -> list[InPlace]:
+    """Write each workbook's own rows (ranked within it) into that workbook; one failure never stops the rest."""
+    result, run = triaged.result, triaged.run
+    by_file = result.partition_by("source_file", as_dict=True)
+    done = []
+    for i, source in enumerate(run.sources.files):
+        rows = by_file.get((i,), result.clear())
+        rows = rows.with_columns(pl.int_range(1, pl.len() + 1, dtype=result.schema["rank"]).alias("rank"))
+        try:
+            outcome = refresh_workbook(source.path, rows, run, triaged.stamps[i] if i < len(triaged.stamps) else None)
+        except (NotRefreshed, OutputError) as err:
+            done.append(InPlace(str(source.path), "not_refreshed", rows.height, str(err)))
+            continue
+        except Exception as err:
+            done.append(InPlace(str(source.path), "not_refreshed", rows.height,
+                                f"{source.path}: not refreshed ({type(err).__name__}: {err}); the workbook is as it was"))
+            continue
+        status = "beside" if outcome.beside else "refreshed"
+        done.append(InPlace(str(source.path), status, rows.height, outcome.reason))
+    return done
