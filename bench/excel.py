@@ -16,12 +16,12 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from acsxl.sample import sample_cases
 from run import best_of  # bench/run.py, beside this script
 
 from acsxl.excel import udfs
 from acsxl.excel.functions import BY_NAME
 from acsxl.io.reader import canonical_names
+from acsxl.portfolio.sample import sample_cases
 
 AS_OF = datetime(2026, 11, 23)
 

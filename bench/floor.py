@@ -1,5 +1,5 @@
 """The I/O floor's plain write, kept apart from the benchmark so a new process can import it alone:
-the header through xlsxwriter (polars' write_excel), the rows streamed by acsxl.io.sheetdata.
+the header through xlsxwriter (polars' write_excel), the rows streamed by acsxl.xlsx.rows.
 
 As a script it is the floor as a new process: ``python bench/floor.py CASES.xlsx TABLE.parquet OUT.xlsx``
 reads the case workbook with fastexcel and writes the table; it prints the seconds spent loading the
@@ -7,7 +7,7 @@ table (which the real run computes instead), for the caller to take off."""
 
 from __future__ import annotations
 
-import acsxl  # noqa: F401  first, as the CLI: it sets polars' allocator options (acsxl/__init__.py)
+import acsxl.cli.main  # noqa: F401  first, as the command line: it sets polars' allocator options
 
 # isort: split
 import io
@@ -16,8 +16,9 @@ import time
 from pathlib import Path
 
 import polars as pl
-from acsxl.io.package import Package
-from acsxl.io.sheetdata import Cell, Fill, write_with_rows
+
+from acsxl.xlsx.package import Package
+from acsxl.xlsx.rows import Cell, Fill, write_with_rows
 
 
 def plain_write(table: pl.DataFrame, out: str | Path) -> None:

@@ -8,14 +8,14 @@
    the four, each round giving its own ratios
    (fastexcel read of the input as acsxl reads it, acsxl.io.inputs.load_sheet, + a plain, unformatted
    write of the same output table with the same writer: the header through xlsxwriter, the rows
-   streamed by acsxl.io.sheetdata). Target: <= 1.3x
+   streamed by acsxl.xlsx.rows). Target: <= 1.3x
    the floor. For reference, the plain write through polars' write_excel (xlsxwriter cell by cell).
 2. A folder of 200 client workbooks of 50 rows each to one portfolio. Target: <= 20 s.
 3. 1M rows to the formatted portfolio: peak memory. Target: <= 2.5 GB."""
 
 from __future__ import annotations
 
-import acsxl  # first: it sets polars' allocator options (acsxl/__init__.py)
+import acsxl.cli.main
 
 # isort: split
 import argparse
@@ -28,14 +28,14 @@ from pathlib import Path
 from statistics import median
 
 import polars as pl
-from acsxl.sample import sample_cases
 from floor import plain_write
 
 from acsxl.cli import main as main_cli
 from acsxl.engine import triage
 from acsxl.io.inputs import load_sheet
 from acsxl.io.reader import read_cases
-from acsxl.rules.schema import HEADERS
+from acsxl.portfolio.columns import HEADERS
+from acsxl.portfolio.sample import sample_cases
 
 AS_OF = date(2026, 11, 23)
 DATA = Path(__file__).resolve().parent / "data"

@@ -8,7 +8,7 @@ Targets: engine <= 1 s; scalar <= 0.2 ms/call; speed-up >= 50x; end to end <= 3 
 
 from __future__ import annotations
 
-import acsxl  # noqa: F401  first: it sets polars' allocator options (acsxl/__init__.py)
+import acsxl.cli.main  # noqa: F401  first, as the command line: it sets polars' allocator options
 
 # isort: split
 import argparse
@@ -19,10 +19,10 @@ from datetime import date
 from pathlib import Path
 
 import polars as pl
-from acsxl.sample import sample_cases
-from acsxl.scalar import triage_case
 
 from acsxl.engine import triage
+from acsxl.engine.scalar import triage_case
+from acsxl.portfolio.sample import sample_cases
 from acsxl.rules.schema import HEADER_ALIASES, header_key
 
 AS_OF = date(2026, 11, 23)

@@ -19,11 +19,3 @@ def load_groups() -> list[dict]:
 def require_shared() -> None:
     if not SCENARIOS.is_file():
         pytest.skip(f"shared scenario file not found at {SCENARIOS}; clone the repo with ../shared beside it")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Runs under test (the CLI ones too) keep their cache in a folder of the test session, not the user's."""
-    import os
-
-    os.environ["ACSXL_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))

@@ -27,8 +27,9 @@ from acsxl.portfolio import columns as cols
 from acsxl.portfolio.columns import BY_NAME, HEADERS, Sources
 from acsxl.portfolio.sheets import SHEETS, Sheet
 from acsxl.rules.parameters import RULEBOOK
-from acsxl.xlsx.package import RELATIONSHIPS_NS, Package, rels_name
-from acsxl.xlsx.rows import Cell, Fill, Part, Pieces, escaped_attribute, joined, write_with_rows
+from acsxl.xlsx.package import Package, rels_name
+from acsxl.xlsx.rows import Fill, Part, write_with_rows
+from acsxl.xlsx.template import hyperlinks, stretched, with_hyperlinks
 
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet: the top-ranked rows get them
 RED, AMBER = {"bg_color": "#F8CBAD", "font_color": "#9C0006"}, {"bg_color": "#FFE699", "font_color": "#7F6000"}
@@ -106,20 +107,21 @@ def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -
     frame = cols.shown(result, run.sources, run.notes)
     with ThreadPoolExecutor(max_workers=1) as side:
         link_column = xl_col_to_name(next(i for i, c in enumerate(frame.columns) if c in BY_NAME and BY_NAME[c].link))
-        links = side.submit(_links, result, link_column, run) if frame.height else None
+        linking = side.submit(_links, result, link_column, run) if frame.height else None
         book = Book(frame, result, issue_table(result, run), run)
         package, streamed = _template(book)
-        hyperlinks, link_rels = links.result() if links else (b"", b"")
+        links, link_rels = linking.result() if linking else (b"", b"")
     parts = package.sheet_parts()
     fills: dict[str, Fill] = {}
     replaced: dict[str, Part] = {}
     for sheet in SHEETS:
         rows = streamed[sheet.name]
         if rows is not None and rows.frame.height:
-            fills[parts[sheet.name]] = _fill(package, parts[sheet.name], rows, replaced)
+            fills[parts[sheet.name]], tables = stretched(package, parts[sheet.name], rows.frame, rows.first_row, rows.formulas, rows.height)
+            replaced.update(tables)
     if frame.height:
         part = parts[SHEETS[0].name]
-        replaced[part], replaced[rels_name(part)] = _linked(package, part, hyperlinks, link_rels)
+        replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, links, link_rels)
     write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
 
 
@@ -138,19 +140,6 @@ def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
     streamed = {sheet.name: globals()[sheet.layout](workbook, workbook.add_worksheet(sheet.name), sheet, book) for sheet in SHEETS}
     workbook.close()
     return Package.read(template.getvalue()), streamed
-
-
-def _fill(package: Package, part: str, rows: Rows, replaced: dict[str, Part]) -> Fill:
-    """The rows of a table xlsxwriter wrote with only its first data row (``first_row``, 1-based): each
-    column keeps that row's cell format, and the table is stretched over all the rows."""
-    frame, formulas, first_row = rows.frame, rows.formulas, rows.first_row
-    styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
-    cells = [Cell(c, int(styles.get(xl_col_to_name(i), 0)), formulas.get(c)) for i, c in enumerate(frame.columns)]
-    last = first_row + frame.height - 1
-    for rel in package.relationships(part):
-        if rel.kind == "table":
-            replaced[rel.target] = re.sub(rf'\bref="([A-Z]+\d+):([A-Z]+){first_row}"', rf'ref="\g<1>:\g<2>{last}"', package.text(rel.target))
-    return Fill(frame, cells, rows.height, first_row)
 
 
 def _column(name: str) -> cols.Column:
@@ -233,49 +222,19 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
     sheet.write_url(1, link, "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
 
 
-def _linked(package: Package, part: str, hyperlinks: memoryview | bytes, link_rels: memoryview | bytes) -> tuple[Pieces, Pieces]:
-    """The Portfolio sheet and its relationships with the source links (``_links``) in place of the
-    template's, as pieces: the links (megabytes) are written from where they lie, never copied."""
-    head, tail = re.sub(r'<Relationship\b[^>]*/hyperlink"[^>]*/>', "", package.text(rels_name(part))).rsplit("</Relationships>", 1)
-    before, after = re.split(r"<hyperlinks>.*?</hyperlinks>", package.text(part), maxsplit=1, flags=re.S)
-    return ((before.encode(), *((b"<hyperlinks>", hyperlinks, b"</hyperlinks>") if hyperlinks else ()), after.encode()),
-            (head.encode(), link_rels, b"</Relationships>" + tail.encode()))
-
-
-def _links(frame: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
-    """The source cells' hyperlinks (the content of the sheet's <hyperlinks>) and the relationships of the external ones:
-    each goes to its row in the workbook it came from, inside this workbook when written into it. The
-    text that comes from a source file (its path and sheet) is escaped once per file. No ``display``
-    attribute: the cell shows its own text (the attribute is for a text other than the cell's)."""
+def _links(result: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
+    """Each source cell's link to its row in the workbook it came from (inside this workbook when written
+    into it); the top-ranked rows only, as Excel allows."""
     inside = run.inside.resolve() if run.inside else None
     files = run.sources.files
-    sources = pl.DataFrame(
-        {"source_file": list(range(len(files))),
+    targets = pl.DataFrame(
+        {"key": list(range(len(files))),
          "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in files],
          "sheet": [s.sheet for s in files]},
-        schema={"source_file": pl.Int64, "uri": pl.String, "sheet": pl.String},
-    ).select(
-        "source_file", "uri", "sheet",
-        escaped_attribute(pl.col("uri")).alias("target"),
-        escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True) + pl.lit("'!A")).alias("place"),
-    )
-    rows = (frame.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).cast(pl.String).alias("at"), "source_file",
-                                         pl.col("source_row").alias("row"))
-            .join(sources, on="source_file", how="inner", maintain_order="left")
-            .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
-    if rows.height == 0:
-        return b"", b""
-    row = pl.col("row").cast(pl.String)
-    location = pl.concat_str([pl.lit(' location="'), pl.col("place"), row, pl.lit('"')])
-    rel_id = pl.concat_str([pl.lit("rIdL"), pl.col("at")])
-    xml = rows.select(
-        pl.concat_str([pl.lit(f'<hyperlink ref="{column}'), pl.col("at"), pl.lit('"'),
-                       pl.when(pl.col("uri").is_not_null()).then(pl.concat_str([pl.lit(' r:id="'), rel_id, pl.lit('"')])).otherwise(pl.lit("")),
-                       location.fill_null(""), pl.lit("/>")]).alias("links"),
-        pl.concat_str([pl.lit('<Relationship Id="'), rel_id, pl.lit(f'" Type="{RELATIONSHIPS_NS}/hyperlink" Target="'),
-                       pl.col("target"), pl.lit('" TargetMode="External"/>')]).alias("rels"),  # null: a link inside
-    )
-    return joined(xml.get_column("links")), joined(xml.get_column("rels"))
+        schema={"key": pl.Int64, "uri": pl.String, "sheet": pl.String})
+    cells = result.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
+                                          pl.col("source_row").alias("row"))
+    return hyperlinks(cells, targets, column)
 
 
 def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:

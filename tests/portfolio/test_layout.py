@@ -12,7 +12,7 @@ import pytest
 
 from acsxl.cli import main
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 AS_OF = "2026-03-02"
 CASES = (
     "Client,Name,Form,Year,Balance,Notice,Notice Date,Filed,Lien\n"
@@ -181,3 +181,17 @@ def test_clients_with_equal_totals_are_listed_by_client_id(tmp_path) -> None:
     first, last = (int("".join(ch for ch in corner if ch.isdigit())) for corner in ws.tables["SummaryAtRisk"].ref.split(":"))
     assert [ws.cell(r, 1).value for r in range(first + 1, last + 1)] == ["A", "M", "Q", "Z"]
     assert [ws.cell(r, 3).value for r in range(first + 1, last + 1)] == [70000] * 4
+
+
+def test_a_bad_value_with_separators_in_it_is_one_issue_naming_its_column(tmp_path: Path) -> None:
+    """Problems travel as data: a balance written 'n/a; see: notes' is one problem of the balance column,
+    on the Issues sheet and in the CSV, not two problems split at the '; ' (one in a column 'see')."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("Client,Form,Year,Balance,Notice,Notice Date\nA1,1040,2023,n/a; see: notes,CP504,2026-11-01\n")
+    out = tmp_path / "p.xlsx"
+    assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
+    issues = pl.read_excel(out, sheet_name="Issues")
+    assert issues.select("column", "message", "value found", "row").rows() == [
+        ("balance", '"n/a; see: notes" is not a number', "n/a; see: notes", 2)]
+    assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
+    assert pl.read_csv(tmp_path / "p.csv")["issues"].to_list() == ['balance: "n/a; see: notes" is not a number']

@@ -25,7 +25,7 @@ from acsxl.io.reader import read_cases
 from acsxl.xlsx.package import Package
 
 olevba = pytest.importorskip("oletools.olevba")
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "workbooks"
 AS_OF = date(2026, 11, 23)
 

@@ -90,3 +90,37 @@ def test_payroll_periods_count_distinct_form_and_period_a_missing_period_include
     out = triage(frame, AS_OF)
     risk = dict(zip(out["client_id"], out["payroll_risk"].cast(pl.String), strict=True))
     assert risk == {"A": "pyramiding", "B": "present", "C": "pyramiding"}
+
+
+def test_every_rule_reads_what_it_declares() -> None:
+    """The step order is derived from the rules' declarations, so they must be true: the columns a
+    rule's expressions read are exactly the columns it declares."""
+    from datetime import date
+
+    from acsxl.engine.columnar import COLUMNS, VEC
+    from acsxl.rules.parameters import RULEBOOK
+    from acsxl.rules.triage import AGGREGATES, RULES
+
+    law = RULEBOOK.at(date(2026, 11, 23))
+    for rule in RULES:
+        out = rule(VEC, COLUMNS, law)
+        exprs = out if isinstance(out, tuple) else (VEC.lit(out),)
+        read = {name for e in exprs for name in e.meta.root_names()}
+        assert read == set(rule.reads), f"{rule.name}: reads {sorted(read)}, declares {sorted(rule.reads)}"
+    for name, aggregate in AGGREGATES.items():
+        read = set(VEC.lit(aggregate.formula(VEC, COLUMNS, law)).meta.root_names())
+        assert read == set(aggregate.reads), f"{name}: reads {sorted(read)}, declares {sorted(aggregate.reads)}"
+
+
+def test_the_step_order_is_derived_and_every_step_reads_only_what_came_before() -> None:
+    from acsxl.rules.triage import AGGREGATES, INPUTS, STEPS_AFTER_AGGREGATES, STEPS_BEFORE_AGGREGATES
+
+    made = set(INPUTS)
+    for step in STEPS_BEFORE_AGGREGATES:
+        assert all(set(rule.reads) <= made for rule in step), [rule.name for rule in step]
+        made |= {name for rule in step for name in rule.makes}
+    assert all(set(a.reads) <= made for a in AGGREGATES.values())
+    made |= set(AGGREGATES)
+    for step in STEPS_AFTER_AGGREGATES:
+        assert all(set(rule.reads) <= made for rule in step), [rule.name for rule in step]
+        made |= {name for rule in step for name in rule.makes}

@@ -15,7 +15,7 @@ from client_workbook import make_client_workbook
 
 from acsxl.cli import main
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 pytestmark = [
     pytest.mark.libreoffice,
