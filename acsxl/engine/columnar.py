@@ -214,7 +214,7 @@ def _business_days(n: int) -> Callable[[pl.Series], pl.Series]:
 def per_day(day: pl.Expr, fn: Callable[[pl.Series], pl.Series], dtype: Any) -> pl.Expr:
     """``fn`` over a date column, computed once per calendar day in the column's range and gathered
     back. A case list holds a few thousand distinct dates, and polars' calendar operations (business
-    days, year offsets, date text) cost 20-50 ms per million rows each; a gather costs about 2 ms."""
+    days, year offsets, date text) cost far more per row than a gather (bench/RESULTS.md)."""
     return day.map_batches(lambda days: _tabulated(days, fn), return_dtype=dtype)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import fastexcel
 
 from acsxl.errors import UnreadableInput
-from acsxl.xlsx.package import Package
+from acsxl.xlsx.package import Package, PackageError
 from acsxl.xlsx.scan import first_value_row
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
@@ -132,16 +132,16 @@ class LoadedSheet:
     batch: Any  # pyarrow.RecordBatch
     sheet: str
     first_row: int = 2
+    warning: str | None = None  # said with the file's warnings: where the rows' numbers could not be checked
 
 
 def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
     """The sheet named ``sheet``, else the one named Cases, else the first. A column of only error
     cells (#NAME?, #N/A: a formula that did not calculate) has no type; it is read as text, where the
-    errors are blanks. Eager loading (the whole sheet, then one Arrow batch) is ~20% faster than
-    fastexcel's default (measured: 0.49 against 0.62 s for 100k rows), with the same frames (checked
-    over 1,578 sheets). Column types are guessed from every row, not fastexcel's default of the first
-    1,000: otherwise a date typed as text in row 1,500 of a date column is read as a blank (it costs
-    ~40 ms of a 0.5 s read at 100k rows)."""
+    errors are blanks. Eager loading (the whole sheet, then one Arrow batch) is faster than
+    fastexcel's default, with the same frames (bench/RESULTS.md). Column types are guessed from every
+    row, not fastexcel's default of the first 1,000: otherwise a date typed as text in row 1,500 of a
+    date column is read as a blank."""
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
@@ -159,7 +159,11 @@ def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
     while True:
         try:
             batch = reader.load_sheet(chosen, header_row=0, dtypes=as_text or None, schema_sample_rows=None, eager=True)
-            return LoadedSheet(batch, chosen, header_row(path, chosen) + 1)  # header_row never raises
+            found = header_row(path, chosen)
+            if found is None:
+                return LoadedSheet(batch, chosen, 2, f"{path.name}: sheet {chosen!r}: could not find the header row in the file's XML; "
+                                                     "rows are numbered as if the headers were on row 1")
+            return LoadedSheet(batch, chosen, found + 1)
         except fastexcel.CalamineCellError as err:
             found = ERROR_COLUMN.search(str(err))
             if found is None or found.group(1) in as_text:
@@ -169,18 +173,19 @@ def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
             raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
 
 
-def header_row(path: Path, sheet: str) -> int:
+def header_row(path: Path, sheet: str) -> int | None:
     """The sheet row (1-based) fastexcel takes the headers from: the first row with a value in it.
     Blank rows above a table (a title left out, a table moved down) are skipped by fastexcel, so the
-    rows it returns are numbered from here, not from row 1. 1 when the sheet cannot be scanned."""
+    rows it returns are numbered from here, not from row 1. None when the sheet cannot be scanned
+    (a package fastexcel reads but this does not): the caller says so."""
     try:
         part = Package.read(path, largest=1 << 20).sheet_parts().get(sheet)
         if part is None:
-            return 1
+            return None
         with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
             return first_value_row(xml) or 1
-    except Exception:
-        return 1
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, PackageError):
+        return None
 
 
 class Prefetch:

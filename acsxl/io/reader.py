@@ -63,6 +63,10 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
         loaded = prefetched(path, sheet, stamp) if prefetched else None
         loaded = loaded or load_sheet(path, sheet)
         raw, sheet_name, first_row = pl.from_arrow(loaded.batch), loaded.sheet, loaded.first_row
+        if loaded.warning:
+            cases = _case_list(raw, path, sheet_name, first_row, label or path.name, stamp)
+            cases.warnings.append(loaded.warning)
+            return cases
     return _case_list(raw, path, sheet_name, first_row, label or path.name, stamp)
 
 

@@ -23,13 +23,12 @@ from xlsxwriter.utility import xl_col_to_name
 from acsxl.xlsx.package import Package, escaped_text
 
 EXCEL_EPOCH_OFFSET = 25_569  # serial number of 1970-01-01 in Excel's 1900 date system (ECMA-376 18.17.4.1)
-# Rows per chunk: a portfolio row is ~1.8 KB of XML, so a chunk stays well under 32 MB, glibc's ceiling
-# for serving a block from its heap. Bigger blocks get fresh pages from the system every time, each
-# one faulted in and zeroed: 20,000 rows took 50,000 page faults per 100k-row sheet, 10,000 rows 9,000
-# (plain write 0.70 -> 0.62 s).
+# Rows per chunk: a chunk of portfolio rows stays well under 32 MB, glibc's ceiling for serving a block
+# from its heap; bigger blocks get fresh pages from the system every time, each one faulted in and
+# zeroed (bench/RESULTS.md, session 8).
 CHUNK_ROWS = 10_000
 AHEAD = 2  # chunks built ahead of the zip writer: the builder runs on while a slow chunk is compressed
-ZIP_LEVEL = 1  # deflate level: the sheet XML is repetitive, level 1 already shrinks it ~10x at several times the speed
+ZIP_LEVEL = 1  # deflate level: the sheet XML is repetitive, and level 1 already shrinks it most of the way, far faster
 _INVALID_XML = r"[\x00-\x08\x0B\x0C\x0E-\x1F]"  # control characters XML 1.0 cannot hold
 _NEEDS_ESCAPE = r"[&<>\x00-\x08\x0B\x0C\x0E-\x1F]"
 _ROW = "\x00row"  # the row number column: a name no sheet column has

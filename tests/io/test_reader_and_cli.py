@@ -240,3 +240,14 @@ def test_outputs_get_normal_file_permissions(tmp_path) -> None:
     target.chmod(0o660)
     atomic_write(target, lambda p: p.write_text("y"))
     assert stat.S_IMODE(target.stat().st_mode) == 0o660 and target.read_text() == "y"
+
+
+def test_rows_whose_numbers_cannot_be_checked_are_said_to_be_so(tmp_path, monkeypatch, capsys) -> None:
+    """When the header row cannot be found in the file's XML (a package fastexcel reads and the scan
+    does not), the rows are numbered from row 2 and the run says so, instead of pointing elsewhere silently."""
+    from acsxl.io import inputs
+
+    monkeypatch.setattr(inputs, "header_row", lambda path, sheet: None)
+    workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 8200, "CP14", datetime(2026, 2, 16), True, "x"]])
+    assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv")]) == 0
+    assert "could not find the header row" in capsys.readouterr().err
