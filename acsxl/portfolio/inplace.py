@@ -85,7 +85,7 @@ def verify_workbook(path: Path, rows: int) -> None:
     """The file is a sound package and its Portfolio sheet reads back with ``rows`` rows."""
     try:
         Package.read(path.read_bytes())  # reads every part: bad CRCs and truncation fail here
-        height = fastexcel.read_excel(str(path)).load_sheet("Portfolio", dtypes="string").height  # no type guessing: counting only
+        height = fastexcel.read_excel(str(path)).load_sheet(NAMES[0], dtypes="string").height  # no type guessing: counting only
     except Exception as err:
         raise VerifyFailed(f"the written file does not read back: {err}") from None
     if rows and height != rows:

@@ -1,4 +1,5 @@
-"""The case list's canonical columns, their header aliases and value kinds, and the output columns."""
+"""The case list's canonical columns, their header aliases and value kinds. (The output columns are the
+portfolio's: ``acsxl.portfolio.columns``.)"""
 
 from __future__ import annotations
 
@@ -46,22 +47,4 @@ def header_key(header: str) -> str:
 
 HEADER_ALIASES: dict[str, str] = {
     header_key(alias): f.name for f in FIELDS for alias in (f.name, *f.aliases)
-}
-
-# Output: one row per input row, in rank order.
-OUTPUT_COLUMNS = (
-    "rank", "priority", "client_id", "client_name", "taxpayer_type", "form", "tax_period", "balance",
-    "client_total", "cause", "cause_reason", "stage", "last_notice", "notice_date", "deadline_type",
-    "next_deadline", "days_left", "payroll_risk", "passport_risk", "ro_risk", "csed", "next_action",
-    "issues", "source",
-)
-
-# Human headers of the output columns, as the Portfolio sheet and ACS_TRIAGE show them.
-HEADERS = {
-    "rank": "Rank", "priority": "Priority", "client_id": "Client", "client_name": "Name", "taxpayer_type": "Type",
-    "form": "Form", "tax_period": "Period", "balance": "Balance", "client_total": "Client total", "cause": "Cause",
-    "cause_reason": "Why", "stage": "Stage", "last_notice": "Last notice", "notice_date": "Notice date",
-    "deadline_type": "Deadline", "next_deadline": "Next deadline", "days_left": "Days left", "payroll_risk": "Payroll risk",
-    "passport_risk": "Passport risk", "ro_risk": "RO risk", "csed": "CSED", "next_action": "Next action",
-    "issues": "Issues", "source": "Source", "notes": "Notes",
 }
