@@ -10,7 +10,7 @@ held equal to it by tests/test_paths_agree.py."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -151,6 +151,22 @@ def parse_period(series: pl.Series, forms: pl.Series) -> Parsed:
         values = pl.select(pl.when(quarterly).then(lookup(quarters)).otherwise(values)).to_series()
     messages = [m for _, m in by_year]
     return values, (lookup(messages) if any(messages) else NO_PROBLEM)
+
+
+def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Case lists from several files as one frame, each file's values as that file typed them. Where the
+    files disagree on a column's type (dates as cells in a workbook, as text in a CSV), every file's
+    values of that column become text as ``values.text`` writes them (dates ISO), which the parsers
+    read back to the same values; numbers of different widths simply widen. (polars' relaxed concat
+    would turn a date into '2023-08-09 00:00:00.000', which no date parser takes.)"""
+    types: dict[str, set[pl.DataType]] = {}
+    for frame in frames:
+        for name, dtype in frame.schema.items():
+            types.setdefault(name, set()).add(dtype)
+    mixed = {name for name, found in types.items() if len(found - {pl.Null()}) > 1 and not all(d.is_numeric() for d in found - {pl.Null()})}
+    if mixed:
+        frames = [f.with_columns(as_text(f.get_column(c)).alias(c) for c in mixed if c in f.columns) for f in frames]
+    return pl.concat(frames, how="diagonal_relaxed")
 
 
 def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:

@@ -16,6 +16,7 @@ from typing import Any
 import polars as pl
 
 from acsxl.engine import triage
+from acsxl.engine.parse import combine
 from acsxl.errors import NotRefreshed, OutputError
 from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
@@ -73,7 +74,7 @@ def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date)
     if not lists:
         return None
     frames = [c.frame.with_columns(pl.lit(i, pl.Int64).alias("source_file")) for i, c in enumerate(lists)]
-    cases = pl.concat(frames, how="diagonal_relaxed")
+    cases = combine(frames)  # each file's values as it typed them
     run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns)
     return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], warnings)
 
