@@ -56,7 +56,9 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         progress.close()  # ends the progress line, also when the run is stopped
     log.seconds["read"] = round(time.perf_counter() - started, 3)
     for result, cases in read:
-        if cases is None:
+        if result.passed_over:
+            _say(args, f"acsxl: note: {result.passed_over}")
+        elif cases is None:
             print(f"acsxl: skipped {result.error}", file=sys.stderr)
     triaged = service.triage_read(read, as_of)
     log.files = [result for result, _ in read]

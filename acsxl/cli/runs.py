@@ -47,7 +47,8 @@ class RunLog:
     def write(self, path: Path) -> None:
         data = asdict(self)
         files = data.pop("files")
-        data["files_read"] = [f for f in files if f["error"] is None]
+        data["files_read"] = [f for f in files if f["error"] is None and f["passed_over"] is None]
         data["files_skipped"] = [{"path": f["path"], "reason": f["error"]} for f in files if f["error"]]
+        data["files_passed_over"] = [{"path": f["path"], "reason": f["passed_over"]} for f in files if f["passed_over"]]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")

@@ -22,13 +22,29 @@ PROBLEMS = pl.List(PROBLEM)  # a row's problems; null when it has none
 def problem(field: pl.Expr, message: pl.Expr, value: pl.Expr, kind: str) -> pl.Expr:
     """One problem: the column it is about, the message, the value found (text), and its kind
     ("value": a bad or missing input value; "rule": something the rules found)."""
-    return pl.struct(field.alias("field"), message.alias("message"), value.cast(pl.String).alias("value"), pl.lit(kind).alias("kind"))
+    return pl.struct(field.cast(pl.String).alias("field"), message.cast(pl.String).alias("message"), value.cast(pl.String).alias("value"),
+                     pl.lit(kind).alias("kind"))
 
 
 def concat_problems(*lists: pl.Expr) -> pl.Expr:
-    """The problems of several lists, in order; null when none has any."""
-    joined = pl.concat_list([lst.fill_null(pl.lit([], PROBLEMS)) for lst in lists])
-    return pl.when(pl.any_horizontal(lst.is_not_null() for lst in lists)).then(joined)
+    """The problems of several lists, in order; null when none has any. Built from the rows that have
+    any, as one long table of (row, problem) grouped back into a list per row (``per_row_lists``)."""
+    def run(packed: pl.Series) -> pl.Series:
+        frame = packed.struct.unnest().with_row_index("__row")
+        long = pl.concat([frame.lazy().select("__row", pl.lit(i, pl.Int32).alias("__order"), pl.col(f"l{i}").alias("problem"))
+                          .filter(pl.col("problem").is_not_null()).explode("problem") for i in range(len(lists))])
+        return per_row_lists(long, frame.height)
+    return pl.struct(*[lst.alias(f"l{i}") for i, lst in enumerate(lists)]).map_batches(run, return_dtype=PROBLEMS)
+
+
+def per_row_lists(long: pl.LazyFrame, height: int) -> pl.Series:
+    """``long``'s ``problem`` values (``__row``, ``__order``: where each goes) as one list per row of a
+    column of ``height`` rows, null where a row has none. (A list built per row by ``concat_list``
+    over a struct column costs far more: bench/RESULTS.md.)"""
+    lists = long.group_by("__row").agg(pl.col("problem").sort_by("__order", maintain_order=True)).collect(engine="in-memory")
+    at = pl.repeat(None, height, dtype=pl.UInt32, eager=True).scatter(
+        lists.get_column("__row"), pl.int_range(lists.height, eager=True, dtype=pl.UInt32))
+    return lists.get_column("problem").cast(PROBLEMS).gather(at)
 
 
 class VecOps:
@@ -143,12 +159,11 @@ class VecOps:
         fields = [field for field, *_ in found]
 
         def run(packed: pl.Series) -> pl.Series:
-            frame = packed.struct.unnest()
-            hit = frame.select(pl.any_horizontal(pl.col(f"c{i}") for i in range(len(fields)))).to_series()
-            lists = frame.filter(hit).select(pl.concat_list([
-                pl.when(pl.col(f"c{i}")).then(problem(pl.lit(field), pl.col(f"m{i}"), pl.col(f"v{i}"), "rule"))
-                for i, field in enumerate(fields)]).list.drop_nulls()).to_series()
-            return spread(lists.cast(PROBLEMS), hit)
+            frame = packed.struct.unnest().with_row_index("__row")
+            long = pl.concat([frame.lazy().filter(pl.col(f"c{i}")).select(
+                "__row", pl.lit(i, pl.Int32).alias("__order"), problem(pl.lit(field), pl.col(f"m{i}"), pl.col(f"v{i}"), "rule").alias("problem"))
+                for i, field in enumerate(fields)])
+            return per_row_lists(long, frame.height)
         return pl.struct(parts).map_batches(run, return_dtype=PROBLEMS)
 
     def matches(self, value: pl.Expr, pattern: str) -> pl.Expr:

@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from acsxl.engine.columnar import PROBLEMS, problem, spread
+from acsxl.engine.columnar import PROBLEMS, per_row_lists, problem, spread
 from acsxl.rules import values as v
 from acsxl.rules.schema import FIELDS, Field
 from acsxl.rules.triage import QUARTERLY_FORMS
@@ -198,7 +198,8 @@ def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
 
 
 def _problems(parsed: dict[str, pl.Series], problems: dict[str, pl.Series | None], raw: dict[str, pl.Series]) -> pl.Series:
-    """Each row's problems (field, message, the value found), built only for the rows that have one."""
+    """Each row's problems (field, message, the value found), built only for the rows that have one:
+    one long table of (row, problem) gathered into a list per row."""
     height = len(next(iter(parsed.values())))
     present = set(raw)
     frame = pl.DataFrame(
@@ -212,9 +213,14 @@ def _problems(parsed: dict[str, pl.Series], problems: dict[str, pl.Series | None
     where = rows.get_column("__row")
     # The value found, as text, for the fields with a bad value: only for these rows.
     rows = rows.with_columns(as_text(raw[f.name].gather(where)).alias(f"__v_{f.name}") for f, p in checks if p is not None)
-    lists = rows.select(pl.concat_list([_problem(f, p, f.name in present) for f, p in checks]).list.drop_nulls()).to_series()
-    at = pl.Series([None] * height, dtype=pl.UInt32).scatter(where, pl.int_range(rows.height, eager=True, dtype=pl.UInt32))
-    return lists.cast(PROBLEMS).gather(at).alias("parse_problems")
+    found = []
+    for order, (f, p) in enumerate(checks):
+        message, value = _problem(f, p, f.name in present)
+        found.append(rows.lazy().select("__row", pl.lit(order, pl.Int32).alias("__order"), pl.lit(f.name).alias("field"),
+                                        message.alias("message"), value.cast(pl.String).alias("value"))
+                     .filter(pl.col("message").is_not_null()))
+    long = pl.concat(found).select("__row", "__order", problem(pl.col("field"), pl.col("message"), pl.col("value"), "value").alias("problem"))
+    return per_row_lists(long, height).alias("parse_problems")
 
 
 def _suspect(field: Field, problem: str | None, present: bool) -> pl.Expr:
@@ -229,32 +235,26 @@ def _suspect(field: Field, problem: str | None, present: bool) -> pl.Expr:
     return pl.any_horizontal(flags) if flags else pl.lit(False)
 
 
-def _problem(field: Field, problem: str | None, present: bool) -> pl.Expr:
-    """The field's problem on the row (null when none): a bad value, a negative amount, a missing
-    required value or column."""
-    name = pl.lit(field.name)
+def _problem(field: Field, problem: str | None, present: bool) -> tuple[pl.Expr, pl.Expr]:
+    """The message of the field's problem on the row (null when none) and the value found: a bad
+    value, a negative amount, a missing required value or column."""
     if field.required and not present:
-        return problem_of(name, pl.lit(v.COLUMN_MISSING), pl.lit(None, pl.String))
+        return pl.lit(v.COLUMN_MISSING), pl.lit(None, pl.String)
     value = pl.col(field.name)
-    found = problem_of(name, pl.col(problem), pl.col(f"__v_{field.name}")) if problem else pl.lit(None, PROBLEM_DTYPE)
+    message = pl.col(problem) if problem else pl.lit(None, pl.String)
+    found = pl.col(f"__v_{field.name}") if problem else pl.lit(None, pl.String)
     if field.kind in NEGATIVE:
         shown = _number_text(value.round(2)) if field.kind == "number" else value.cast(pl.String)  # amounts to the cent, as scalar.parse_case
-        negative = problem_of(name, pl.format(NEGATIVE[field.kind].replace("{v}", "{}"), shown), shown)
-        found = pl.when(value < 0).then(negative).otherwise(found)
+        negative = value < 0
+        message = pl.when(negative).then(pl.format(NEGATIVE[field.kind].replace("{v}", "{}"), shown)).otherwise(message)
+        found = pl.when(negative).then(shown).otherwise(found)
     if field.required:
         missing = value.is_null() & (pl.col(problem).is_null() if problem else pl.lit(True))
-        found = pl.when(missing).then(problem_of(name, pl.lit(v.MISSING), pl.lit(None, pl.String))).otherwise(found)
-    return found
+        message = pl.when(missing).then(pl.lit(v.MISSING)).otherwise(message)
+        found = pl.when(missing).then(pl.lit(None, pl.String)).otherwise(found)
+    return message, found
 
 
 def _number_text(value: pl.Expr) -> pl.Expr:
     """A number as ``values.text`` shows it: integral amounts without '.0'."""
     return pl.when(value == value.floor()).then(value.cast(pl.Int64).cast(pl.String)).otherwise(value.cast(pl.String))
-
-
-def problem_of(field: pl.Expr, message: pl.Expr, value: pl.Expr) -> pl.Expr:
-    """A problem with an input value; null when there is no message."""
-    return pl.when(message.is_not_null()).then(problem(field, message, value, "value"))
-
-
-PROBLEM_DTYPE = PROBLEMS.inner

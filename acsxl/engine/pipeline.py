@@ -87,7 +87,7 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
     """One output row per input row, in rank order: ``rank``, the ``columns`` asked for (default
     ``acsxl.rules.triage.RESULT``), ``problems`` (each row's problems as data, ``engine.columnar.PROBLEMS``; null when
     none), ``source_file`` and ``source_row``, then the caller's own columns (one named like a column
-    given back gets ``_input`` added). Codes from a fixed vocabulary (form, last_notice, cause, stage,
+    given back gets `` (yours)`` added). Codes from a fixed vocabulary (form, last_notice, cause, stage,
     the risks...) come back as polars Categoricals; every other text column as String.
 
     ``cases`` holds the canonical input columns (``acsxl.rules.schema.FIELDS``) in any dtype, and may
@@ -121,7 +121,7 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
         df = df.with_columns(_run_step(df, step, law))
 
     taken = {"rank", *wanted, "problems", *PROVENANCE}
-    renamed = [pl.col(EXTRA + c).alias(f"{c}_input" if c in taken else c) for c in extras]
+    renamed = [pl.col(EXTRA + c).alias(f"{c} (yours)" if c in taken else c) for c in extras]
     shown = [pl.col(c).round(2) if c == "client_total" else pl.col(c) for c in wanted]
     ranked = (
         df.lazy().select(*shown, concat_problems(pl.col("parse_problems"), pl.col("rule_problems")).alias("problems"),

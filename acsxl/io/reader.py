@@ -51,12 +51,21 @@ class CaseList:
         return Source(self.label, self.path, self.sheet)
 
 
+class NotCaseList(UnreadableInput):
+    """A file that is not a case list at all (one of acsxl's own outputs): passed over, not a failure."""
+
+
 def read_cases(path: str | Path, sheet: str | None = None, label: str | None = None,
-               prefetched: Callable[[Path, str | None, tuple[int, int]], LoadedSheet | None] | None = None) -> CaseList:
+               prefetched: Callable[[Path, str | None, tuple[int, int]], LoadedSheet | None] | None = None,
+               not_cases: Callable[[Path], str | None] | None = None) -> CaseList:
     """Read one case list. ``label`` names the file where it is shown (default: its name).
-    ``prefetched``: where a sheet loaded ahead of time may be waiting (``acsxl.io.inputs.Prefetch.take``)."""
+    ``prefetched``: where a sheet loaded ahead of time may be waiting (``acsxl.io.inputs.Prefetch.take``).
+    ``not_cases``: why a file is no case list at all, or None (raised as ``NotCaseList``)."""
     path = Path(path)
     stamp = checked(path)
+    reason = not_cases(path) if not_cases else None
+    if reason:
+        raise NotCaseList(reason)
     if is_csv(path):
         raw, sheet_name, first_row = _read_csv(path), None, 2
     else:
@@ -174,13 +183,19 @@ class FileResult:
     seconds: float = 0.0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    passed_over: str | None = None  # not a case list (one of acsxl's own outputs): not read, and not a failure
 
 
-def _read(task: tuple[Path, str, str | None], prefetch: Prefetch | None = None) -> tuple[FileResult, CaseList | None]:
-    path, label, sheet = task
+Task = tuple[Path, str, str | None, Callable[[Path], str | None] | None]
+
+
+def _read(task: Task, prefetch: Prefetch | None = None) -> tuple[FileResult, CaseList | None]:
+    path, label, sheet, not_cases = task
     started = time.perf_counter()
     try:
-        cases = read_cases(path, sheet, label, prefetch.take if prefetch else None)
+        cases = read_cases(path, sheet, label, prefetch.take if prefetch else None, not_cases)
+    except NotCaseList as err:
+        return FileResult(str(path), label, passed_over=str(err), seconds=time.perf_counter() - started), None
     except UnreadableInput as err:
         return FileResult(str(path), label, error=str(err), seconds=time.perf_counter() - started), None
     except Exception as err:  # a file must never stop the run: said as the file's reason, with its type
@@ -190,11 +205,12 @@ def _read(task: tuple[Path, str, str | None], prefetch: Prefetch | None = None) 
 
 
 def read_all(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
-             prefetch: Prefetch | None = None) -> list[tuple[FileResult, CaseList | None]]:
+             prefetch: Prefetch | None = None, not_cases: Callable[[Path], str | None] | None = None,
+             ) -> list[tuple[FileResult, CaseList | None]]:
     """Read every input, in worker processes when there are many; results in input order, ``step``
     called after each. A few are read here, one after the other, taking what ``prefetch`` (see
     ``acsxl.io.inputs.prefetch_for``) has loaded."""
-    tasks = [(path, label, sheet) for path, label in inputs]
+    tasks = [(path, label, sheet, not_cases) for path, label in inputs]
     results = []
     if len(tasks) < PARALLEL_FROM:
         for task in tasks:

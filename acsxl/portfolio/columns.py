@@ -105,11 +105,19 @@ def source_text(frame: pl.DataFrame, sources: Sources) -> pl.Series:
                                        pl.col("source_row").cast(pl.String)], ignore_nulls=True)).to_series().alias("source")
 
 
+def own_header(name: str) -> str:
+    """A user's own column as shown: its own name, with " (yours)" where that is one of ours
+    (ignoring case), so it is kept beside ours, never in place of it."""
+    ours = {h.casefold() for c in (*COLUMNS, NOTES) for h in (c.name, c.header)}
+    return f"{name} (yours)" if name.casefold() in ours else name
+
+
 def shown(result: pl.DataFrame, sources: Sources, notes: bool) -> pl.DataFrame:
     """The triaged rows as the user sees them: the declared columns in order (issues and source
-    rendered), the notes when the case lists have them, then the user's own columns."""
+    rendered), the notes when the case lists have them, then the user's own columns (renamed where
+    they would collide with ours: ``own_header``)."""
     own = [c for c in result.columns if c not in (*ENGINE_COLUMNS, "rank", *PROVENANCE)]
     return result.select(
         *[c for c in NAMES if c not in ("issues", "source")],
         issues_text(pl.col("problems")).alias("issues"), source_text(result, sources),
-        *(["notes"] if notes else []), *own)
+        *(["notes"] if notes else []), *[pl.col(c).alias(own_header(c)) for c in own])

@@ -24,8 +24,8 @@ from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
 from acsxl.portfolio import columns as cols
-from acsxl.portfolio.columns import BY_NAME, HEADERS, Sources
-from acsxl.portfolio.sheets import SHEETS, Sheet
+from acsxl.portfolio.columns import BY_NAME, Sources
+from acsxl.portfolio.sheets import OUTPUT_MARK, SHEETS, Sheet
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.xlsx.package import Package, rels_name
 from acsxl.xlsx.rows import Fill, Part, write_with_rows
@@ -51,6 +51,7 @@ class RunInfo:
     not_refreshed: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason): read, but not refreshed in place
     inside: Path | None = None  # the workbook these sheets are written into, if it is a source: links stay inside
     notes: bool = False  # the case lists have a notes column: shown after the declared columns
+    passed_over: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason): not case lists (acsxl's own outputs)
 
 
 def page_header(sheet: Sheet, run: RunInfo) -> str:
@@ -135,7 +136,7 @@ def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
         "subject": f"IRS collection triage as of {run.as_of.isoformat()}",
         "comments": f"acsxl {__version__}, parameters {RULEBOOK.version}, as of {run.as_of.isoformat()}",
     })
-    workbook.set_custom_property("acsxl as-of", run.as_of.isoformat())
+    workbook.set_custom_property(OUTPUT_MARK, run.as_of.isoformat())
     workbook.set_custom_property("acsxl parameters", RULEBOOK.version)
     streamed = {sheet.name: globals()[sheet.layout](workbook, workbook.add_worksheet(sheet.name), sheet, book) for sheet in SHEETS}
     workbook.close()
@@ -149,7 +150,7 @@ def _column(name: str) -> cols.Column:
 def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
     """The ranked rows as an Excel table, written with their first data row: the template the streamed rows follow."""
     frame, run = book.frame, book.run
-    shown = frame.head(1).rename({c: HEADERS.get(c, c) for c in frame.columns})
+    shown = frame.head(1).rename({c: _column(c).header for c in frame.columns})
     col = {c: i for i, c in enumerate(frame.columns)}
     last = frame.height  # last data row (0-based; row 0 is the header)
     wrap = {"text_wrap": True, "valign": "top"}
@@ -321,9 +322,10 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
 def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
     """The Issues sheet's rows: files skipped or not refreshed first, then every row-level problem."""
     issues = issue_rows(result, run.sources)
+    kinds = (("(file skipped)", run.skipped), ("(not refreshed)", run.not_refreshed), ("(not a case list)", run.passed_over))
     files = pl.DataFrame(
-        {"workbook": [p for p, _ in (*run.skipped, *run.not_refreshed)], "message": [r for _, r in (*run.skipped, *run.not_refreshed)],
-         "column": ["(file skipped)"] * len(run.skipped) + ["(not refreshed)"] * len(run.not_refreshed)},
+        {"workbook": [p for _, found in kinds for p, _ in found], "message": [r for _, found in kinds for _, r in found],
+         "column": [kind for kind, found in kinds for _ in found]},
         schema={"workbook": pl.String, "message": pl.String, "column": pl.String})
     return pl.concat([files, issues], how="diagonal_relaxed").select(issues.columns)
 

@@ -18,12 +18,14 @@ import polars as pl
 from acsxl.engine import triage
 from acsxl.engine.parse import combine
 from acsxl.errors import NotRefreshed, OutputError
-from acsxl.io.inputs import Prefetch
+from acsxl.io.inputs import Prefetch, refreshable
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
 from acsxl.io.writer import write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.inplace import refresh_workbook
 from acsxl.portfolio.layout import RunInfo, write_portfolio
+from acsxl.portfolio.sheets import OUTPUT_MARK
+from acsxl.xlsx.package import custom_properties
 
 
 @dataclass
@@ -58,14 +60,28 @@ class InPlace:
 
 def read_files(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
                prefetch: Prefetch | None = None) -> list[tuple[FileResult, CaseList | None]]:
-    return read_all(inputs, sheet, step, prefetch)
+    """Every input read (many in worker processes); acsxl's own portfolio workbooks passed over."""
+    return read_all(inputs, sheet, step, prefetch, our_portfolio)
+
+
+def our_portfolio(path: Path) -> str | None:
+    """Why ``path`` is not a case list when it is a portfolio workbook acsxl wrote (yesterday's output
+    saved in the client folder, say): it carries acsxl's document property. A client's workbook
+    refreshed in place keeps its own properties and is read as usual."""
+    if not refreshable(path):
+        return None
+    as_of = custom_properties(path).get(OUTPUT_MARK)
+    return None if as_of is None else f"{path}: a portfolio acsxl wrote (as of {as_of}), not a case list; passed over"
 
 
 def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date) -> Triaged | None:
     """The cases of every file that could be read, triaged together as of ``as_of``; None when none could."""
-    files, lists, skipped, warnings = [], [], [], []
+    files, lists, skipped, passed_over, warnings = [], [], [], [], []
     for result, cases in read:
         files.append(result)
+        if result.passed_over:
+            passed_over.append((result.path, result.passed_over))
+            continue
         if cases is None:
             skipped.append((result.path, result.error or "unreadable"))
             continue
@@ -75,7 +91,7 @@ def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date)
         return None
     frames = [c.frame.with_columns(pl.lit(i, pl.Int64).alias("source_file")) for i, c in enumerate(lists)]
     cases = combine(frames)  # each file's values as it typed them
-    run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns)
+    run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns, passed_over=passed_over)
     return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], warnings)
 
 

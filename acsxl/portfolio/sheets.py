@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 MARK = "acsxl"  # in every sheet's page header: survives Excel re-saving the file
+OUTPUT_MARK = "acsxl as-of"  # a custom document property of every portfolio workbook acsxl writes (not of a client's refreshed one)
 
 
 @dataclass(frozen=True)

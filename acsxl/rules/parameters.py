@@ -62,6 +62,8 @@ class Values(Mapping[str, Any]):
         self._rulebook = rulebook
         self.as_of = day
         self._values = {name: p.at(day) for name, p in rulebook.parameters.items() if p.values[0].start <= day}
+        prefixes = {".".join(name.split(".")[:i]) for name in rulebook.parameters for i in range(1, name.count(".") + 1)}
+        self._branches = {prefix: Branch(self, prefix) for prefix in prefixes}
 
     def __getitem__(self, name: str) -> Any:
         self._rulebook.used.add(name)
@@ -76,9 +78,10 @@ class Values(Mapping[str, Any]):
         """The value of the parameter ``name``, or the branch of parameters under it."""
         if name in self._rulebook.parameters:
             return self[name]
-        if any(other.startswith(name + ".") for other in self._rulebook.parameters):
-            return Branch(self, name)
-        raise AttributeError(f"no parameter or branch named {name}")
+        branch = self._branches.get(name)
+        if branch is None:
+            raise AttributeError(f"no parameter or branch named {name}")
+        return branch
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

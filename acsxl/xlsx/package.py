@@ -161,6 +161,18 @@ class Package:
                                        flags=re.IGNORECASE))
 
 
+def custom_properties(path: Path) -> dict[str, str]:
+    """A workbook file's custom document properties (docProps/custom.xml), name -> text; empty when it
+    has none or is not a package."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            xml = archive.read("docProps/custom.xml").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return {}
+    found = re.findall(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>', xml)
+    return dict(found)
+
+
 def rid_attribute(book_xml: str) -> str | None:
     """The relationship-id attribute as this workbook part spells it (usually r:id)."""
     found = re.search(rf'xmlns:(\w+)="{re.escape(RELATIONSHIPS_NS)}"', book_xml)

@@ -57,7 +57,7 @@ def test_extra_columns_pass_through_and_clashes_are_renamed() -> None:
                           "Preparer": ["Kim"], "priority": ["high"]})
     out = triage(frame, AS_OF)
     assert out["Preparer"].to_list() == ["Kim"]
-    assert out["priority_input"].to_list() == ["high"]
+    assert out["priority (yours)"].to_list() == ["high"]
     assert out["priority"].dtype == pl.Int64
 
 
