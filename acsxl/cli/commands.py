@@ -51,7 +51,7 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
     threading.Thread(target=calendar.prepare, args=(as_of.year,), daemon=True).start()
     progress = Progress(len(inputs), enabled=False if args.quiet else None)
     try:
-        read = service.read_files(inputs, args.sheet, progress.step, prefetch)
+        read = service.read_files(inputs, args.sheet, progress.step, prefetch, args.config)
     finally:
         progress.close()  # ends the progress line, also when the run is stopped
     log.seconds["read"] = round(time.perf_counter() - started, 3)
@@ -60,6 +60,11 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
             _say(args, f"acsxl: note: {result.passed_over}")
         elif cases is None:
             print(f"acsxl: skipped {result.error}", file=sys.stderr)
+        else:
+            for problem in cases.problems:
+                print(f"acsxl: {problem}", file=sys.stderr)
+            if cases.unrecognised and not cases.problems:
+                _say(args, f"acsxl: note: {result.label}: kept as your own columns (not recognised): {', '.join(cases.unrecognised)}")
     triaged = service.triage_read(read, as_of)
     log.files = [result for result, _ in read]
     if triaged is None:
@@ -73,7 +78,11 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
     failed = 0
     if args.in_place:
         refresh_started = time.perf_counter()
-        log.in_place = service.refresh_in_place(triaged)
+        refreshing = Progress(len(run.sources.files), enabled=False if args.quiet else None, doing="refreshing")
+        try:
+            log.in_place = service.refresh_in_place(triaged, refreshing.step)
+        finally:
+            refreshing.close()
         log.seconds["refresh"] = round(time.perf_counter() - refresh_started, 3)
         for done in log.in_place:
             if done.status == "not_refreshed":
@@ -93,12 +102,13 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         return EXIT_FAILED
     log.seconds["total"] = round(time.perf_counter() - started, 3)
     refreshed = sum(d.status == "refreshed" for d in log.in_place)
-    skipped = run.skipped
+    skipped, problems = run.skipped, run.file_problems
     _say(args, f"acsxl: triaged {result.height} rows from {len(run.sources.files)} file(s) as of {as_of.isoformat()} "
-               f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}) "
+               f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}"
+               f"{f', {len(problems)} file problem(s)' if problems else ''}) "
                f"in {log.seconds['total']:.2f}s -> {out or ('standard output' if stdout else 'no combined output')}"
                + (f"; {refreshed} workbook(s) refreshed in place" if args.in_place else ""))
-    return EXIT_PARTIAL if skipped or failed else EXIT_OK
+    return EXIT_PARTIAL if skipped or failed or problems else EXIT_OK
 
 
 def _finish(args: argparse.Namespace, log: RunLog, code: int) -> int:
@@ -122,7 +132,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     else:
         atomic_write(args.out, lambda p: frame.write_excel(p, worksheet="Cases", autofit=True, freeze_panes=(1, 0),
                                                            dtype_formats={pl.Date: "yyyy-mm-dd"}))
-    print(f"acsxl: wrote {frame.height} sample cases to {args.out}", file=sys.stderr)
+    _say(args, f"acsxl: wrote {frame.height} sample cases to {args.out}")
     return EXIT_OK
 
 
@@ -141,5 +151,6 @@ def cmd_excel(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"acsxl: cannot write to {args.folder}: {err.strerror or err}", file=sys.stderr)
         return EXIT_FAILED
-    print(workbook.next_steps(path))
+    if not args.quiet:
+        print(workbook.next_steps(path))
     return EXIT_OK

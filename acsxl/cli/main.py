@@ -23,9 +23,10 @@ from datetime import date
 from pathlib import Path
 
 from acsxl import __version__
-from acsxl.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
-from acsxl.errors import Terminated
+from acsxl.cli.exits import EXIT_BROKEN_PIPE, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED
+from acsxl.errors import AcsxlError, Terminated
 from acsxl.excel import MODULE, WORKBOOK
+from acsxl.io.config import load_config
 from acsxl.io.inputs import expand_inputs, prefetch_for
 from acsxl.io.writer import FORMATS
 from acsxl.rules.parameters import RULEBOOK
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="acsxl",
         description="Triage IRS Automated Collection System cases: cause, notice stage, deadlines, risks and priority.",
         epilog="Exit codes: 0 success (rows with data problems still count as success; see the issues column), "
-        "1 finished but some input files could not be read, 2 usage error or nothing could be done.",
+        "1 finished but some input files could not be read or lost a column (file problems), 2 usage error or nothing could be done.",
     )
     parser.add_argument("--version", action="version", version=f"acsxl {__version__} (parameters {RULEBOOK.version})")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -110,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("folder", type=Path, metavar="FOLDER", help="where to put the workbook (created if needed)")
     e.add_argument("--force", action="store_true", help=f"replace an existing {WORKBOOK} (its cases would be lost)")
+    e.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (not the next steps)")
     e.set_defaults(run="excel")
 
     s = sub.add_parser("sample", help="write a synthetic case list (no real taxpayer data)",
@@ -119,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     s.add_argument("--anchor", type=_date, default=date(2026, 11, 21), metavar="YYYY-MM-DD",
                    help="notices are dated in the 150 days before this date (default 2026-11-21)")
+    s.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     s.set_defaults(run="sample")
     return parser
 
@@ -126,22 +129,26 @@ def build_parser() -> argparse.ArgumentParser:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD", help="date to triage as of (default: today)")
     p.add_argument("--sheet", default=None, metavar="NAME", help="sheet to read in workbooks (default: Cases, else the first sheet)")
+    p.add_argument("--config", dest="config_file", type=Path, default=None, metavar="FILE",
+                   help="the firm's settings (header aliases); default: acsxl.toml in a folder given, else in your configuration folder")
     p.add_argument("--json-log", type=Path, default=None, metavar="FILE",
-                   help="write a machine-readable run summary (files read and skipped with reasons, rows, issues, "
-                   "workbooks refreshed, durations)")
+                   help="write a machine-readable run summary (start and end times, versions, files read, skipped and "
+                   "passed over with reasons, file problems, rows, issues, workbooks refreshed, durations); '-' for standard output")
     p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                    help="if another run is writing the same output, wait this long for it (default 60), then give up")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors (progress shows only on a terminal anyway)")
 
 
 def start_reading(args: argparse.Namespace) -> None:
-    """For triage and refresh: where the output goes, the case lists to read (never the output
-    itself, in a swept folder) and, for a few files, their reading begun (``acsxl.io.inputs``)."""
+    """For triage and refresh: the firm's settings (``acsxl.io.config``), where the output goes, the
+    case lists to read (never the output itself, in a swept folder) and, for a few files, their
+    reading begun (``acsxl.io.inputs``)."""
+    args.config = load_config(args.config_file, args.inputs)
     args.to_stdout = args.out == "-" or (args.out is None and not args.in_place)
     args.out_path = None if args.to_stdout or args.out is None else Path(args.out)
     args.case_lists = [(path, label) for path, label in expand_inputs(args.inputs)
                        if args.out_path is None or path.resolve() != args.out_path.resolve()]
-    args.prefetch = prefetch_for(args.case_lists, args.sheet)
+    args.prefetch = prefetch_for(args.case_lists, args.sheet, args.config.header_aliases() if args.config.aliases else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         with _terminate_as_exception():
             if args.run == "triage":
                 start_reading(args)
-            # Only now the commands, and with them polars and the engine (~0.15 s to import): fastexcel
-            # reads meanwhile, off the interpreter lock (bench/RESULTS.md, session 13).
+            # Only now the commands, and with them polars and the engine: fastexcel reads meanwhile, off
+            # the interpreter lock (bench/RESULTS.md, session 13).
             from acsxl.cli import commands
 
             return getattr(commands, f"cmd_{args.run}")(args)
@@ -162,9 +169,24 @@ def main(argv: list[str] | None = None) -> int:
     except Terminated:
         print("acsxl: terminated", file=sys.stderr)
         return EXIT_TERMINATED
-    except Exception as err:
+    except BrokenPipeError:  # the reader of our standard output stopped (| head): end quietly, as a Unix tool does
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
+    except AcsxlError as err:  # said as it is: one line naming the file and the fix
+        print(f"acsxl: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as err:  # the last guard: one line, never a traceback
         print(f"acsxl: error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at nothing, so the interpreter's own flush at exit does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -5,26 +5,29 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from acsxl import __version__
 from acsxl.io.reader import FileResult
 from acsxl.portfolio.service import InPlace
+from acsxl.rules.parameters import RULEBOOK
 
 
 class Progress:
     """'reading 37/200 files' rewritten in place on a terminal; silent otherwise."""
 
-    def __init__(self, total: int, stream: TextIO = sys.stderr, enabled: bool | None = None) -> None:
-        self.total, self.stream, self.done = total, stream, 0
+    def __init__(self, total: int, stream: TextIO | None = None, enabled: bool | None = None, doing: str = "reading") -> None:
+        stream = sys.stderr if stream is None else stream  # the one in use now, not the one at import
+        self.total, self.stream, self.done, self.doing = total, stream, 0, doing
         self.enabled = stream.isatty() if enabled is None else enabled
 
     def step(self) -> None:
         self.done += 1
         if self.enabled:
-            self.stream.write(f"\racsxl: reading {self.done}/{self.total} files")
+            self.stream.write(f"\racsxl: {self.doing} {self.done}/{self.total} files")
             self.stream.flush()
 
     def close(self) -> None:
@@ -32,11 +35,18 @@ class Progress:
             self.stream.write("\n")
 
 
+def _now() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
+
+
 @dataclass
 class RunLog:
     as_of: str
     output: str
-    started: float = field(default_factory=time.time)
+    started: str = field(default_factory=_now)  # ISO 8601, local time with its offset
+    finished: str = ""
+    acsxl_version: str = __version__
+    parameters_version: str = RULEBOOK.version
     files: list[FileResult] = field(default_factory=list)
     in_place: list[InPlace] = field(default_factory=list)
     rows: int = 0
@@ -45,10 +55,17 @@ class RunLog:
     exit_code: int = 0
 
     def write(self, path: Path) -> None:
+        """The log as JSON to ``path``; '-' is standard output."""
+        self.finished = _now()
         data = asdict(self)
         files = data.pop("files")
         data["files_read"] = [f for f in files if f["error"] is None and f["passed_over"] is None]
         data["files_skipped"] = [{"path": f["path"], "reason": f["error"]} for f in files if f["error"]]
         data["files_passed_over"] = [{"path": f["path"], "reason": f["passed_over"]} for f in files if f["passed_over"]]
+        text = json.dumps(data, indent=2, default=str) + "\n"
+        if str(path) == "-":
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        path.write_text(text, encoding="utf-8")

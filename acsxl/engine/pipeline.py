@@ -11,6 +11,7 @@ import polars as pl
 
 from acsxl.engine.columnar import COLUMNS, VEC, concat_problems
 from acsxl.engine.distinct import per_distinct, select
+from acsxl.engine.identity import client_keys, duplicates, identity_problems
 from acsxl.engine.parse import parse_cases
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
 from acsxl.rules.parameters import RULEBOOK, Values
@@ -61,12 +62,14 @@ def _run_step(df: pl.DataFrame, step: Step, law: Values) -> list[pl.Series]:
     return columns
 
 
-def _add_aggregates(df: pl.DataFrame, law: Values, given: pl.DataFrame | None) -> pl.DataFrame:
-    """Each row's contributions, aggregated per client in one group-by and joined back; then the
-    caller's ``given`` values (row-aligned, null: computed) take their place."""
+def _add_aggregates(df: pl.DataFrame, law: Values, given: pl.DataFrame | None, counted: pl.Series | None = None) -> pl.DataFrame:
+    """Each row's contributions (of the rows ``counted``: a case written twice counts once),
+    aggregated per client in one group-by and joined back; then the caller's ``given`` values
+    (row-aligned, null: computed) take their place."""
     contributions = [VEC.lit(a.formula(VEC, COLUMNS, law)).alias(name) for name, a in AGGREGATES.items()]
     combined = [HOW[a.how](pl.col(name)).alias(name) for name, a in AGGREGATES.items()]
-    per_client = df.select("client_key", *contributions).group_by("client_key").agg(combined)
+    rows = df if counted is None else df.filter(counted)
+    per_client = rows.select("client_key", *contributions).group_by("client_key").agg(combined)
     df = df.join(per_client, on="client_key", how="left", maintain_order="left")
     if given is None:
         return df
@@ -109,14 +112,13 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("source_file"))
     frame = parse_cases(frame)
 
-    df = frame.with_columns(
-        pl.col("taxpayer_type").alias("taxpayer_type_in"),
-        pl.coalesce(pl.col("client_id"), pl.format("(no client id) {}:{}", pl.col("source_file").fill_null(-1),
-                                                   pl.col("source_row"))).alias("client_key"),
-    ).join(catalogue_frame(as_of), on="last_notice", how="left", maintain_order="left")
+    keys, shared_ids = client_keys(frame)
+    df = frame.with_columns(pl.col("taxpayer_type").alias("taxpayer_type_in"), keys).join(
+        catalogue_frame(as_of), on="last_notice", how="left", maintain_order="left")
+    counted, repeated = duplicates(df)
     for step in STEPS_BEFORE_AGGREGATES:
         df = df.with_columns(_run_step(df, step, law))
-    df = _add_aggregates(df, law, given)
+    df = _add_aggregates(df, law, given, counted)
     for step in STEPS_AFTER_AGGREGATES:
         df = df.with_columns(_run_step(df, step, law))
 
@@ -124,7 +126,8 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
     renamed = [pl.col(EXTRA + c).alias(f"{c} (yours)" if c in taken else c) for c in extras]
     shown = [pl.col(c).round(2) if c == "client_total" else pl.col(c) for c in wanted]
     ranked = (
-        df.lazy().select(*shown, concat_problems(pl.col("parse_problems"), pl.col("rule_problems")).alias("problems"),
+        df.lazy().with_columns(identity_problems(df.height, shared_ids, repeated).alias("__between"))
+        .select(*shown, concat_problems(pl.col("parse_problems"), pl.col("rule_problems"), pl.col("__between")).alias("problems"),
                          *PROVENANCE, *renamed, _rank_key(pl.col("priority"), pl.col("days_left"), pl.col("bal")).alias("__key"))
         .sort("__key", maintain_order=True)
         .select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"), pl.exclude("__key"))

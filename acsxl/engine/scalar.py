@@ -16,7 +16,7 @@ from acsxl.rules import calendar
 from acsxl.rules import values as v
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
 from acsxl.rules.parameters import RULEBOOK
-from acsxl.rules.schema import FIELDS
+from acsxl.rules.schema import FACTS, FIELDS
 from acsxl.rules.triage import AGGREGATES, QUARTERLY_FORMS, RESULT, STEPS_AFTER_AGGREGATES, STEPS_BEFORE_AGGREGATES
 
 
@@ -204,8 +204,15 @@ AGGREGATORS: dict[str, Callable[[list[Any]], Any]] = {
 
 
 def client_aggregates(cases: list[Mapping[str, Any]], as_of: date) -> dict[str, Any]:
-    """The client-level aggregates of one client's cases (what the engine computes per client)."""
-    prepared = [_prepared(case, as_of) for case in cases]
+    """The client-level aggregates of one client's cases (what the engine computes per client): a case
+    written twice (the same ``acsxl.rules.schema.FACTS`` once parsed) counts once."""
+    prepared, seen = [], set()
+    for case in cases:
+        r, law = _prepared(case, as_of)
+        facts = tuple(r[name] for name in FACTS)
+        if facts not in seen:
+            seen.add(facts)
+            prepared.append((r, law))
     return {name: AGGREGATORS[a.how]([a.formula(ROW, r, law) for r, law in prepared]) for name, a in AGGREGATES.items()}
 
 

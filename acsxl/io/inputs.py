@@ -9,7 +9,7 @@ import logging
 import re
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,8 @@ from typing import Any
 import fastexcel
 
 from acsxl.errors import UnreadableInput
+from acsxl.rules.schema import HEADER_ALIASES, header_key
+from acsxl.rules.values import text
 from acsxl.xlsx.package import Package, PackageError
 from acsxl.xlsx.scan import first_value_row
 
@@ -28,21 +30,29 @@ logging.getLogger("fastexcel").setLevel(logging.ERROR)
 
 @dataclass(frozen=True)
 class InputFormat:
-    """A kind of file a case list may come in: ``workbook`` (loaded with fastexcel) or ``csv``;
-    whether acsxl may write its sheets into it (``refreshable``); ``refused``: why it is not read."""
+    """A kind of file a case list may come in: ``workbook`` (loaded with fastexcel, which reads Excel's
+    formats and OpenDocument) or ``csv``; whether it is an Office Open XML package (``ooxml``: its
+    rows can be located in its XML, and acsxl may write its sheets into it, ``refreshable``; the
+    others get their portfolio written beside them); ``refused``: why it is not read."""
 
     suffix: str
     kind: str
-    refreshable: bool = False
+    ooxml: bool = False
     refused: str | None = None
+
+    @property
+    def refreshable(self) -> bool:
+        return self.ooxml
 
 
 # The one table of input formats: what a folder run picks up, how each is read, which can be refreshed in place.
 INPUT_FORMATS: dict[str, InputFormat] = {f.suffix: f for f in (
-    InputFormat(".xlsx", "workbook", refreshable=True),
-    InputFormat(".xlsm", "workbook", refreshable=True),
+    InputFormat(".xlsx", "workbook", ooxml=True),
+    InputFormat(".xlsm", "workbook", ooxml=True),
     InputFormat(".csv", "csv"),
-    InputFormat(".xls", "workbook", refused="an Excel 97-2003 workbook (.xls); open it in Excel and save it as .xlsx"),
+    InputFormat(".xls", "workbook"),  # Excel 97-2003
+    InputFormat(".xlsb", "workbook"),  # Excel binary workbook
+    InputFormat(".ods", "workbook"),  # OpenDocument (LibreOffice, Google Sheets' download)
 )}
 SUFFIXES = frozenset(INPUT_FORMATS)
 WORKBOOK_SUFFIXES = frozenset(s for s, f in INPUT_FORMATS.items() if f.refreshable)
@@ -117,7 +127,7 @@ def checked(path: Path) -> tuple[int, int]:
     stamp = file_stamp(path)
     if stamp[1] == 0:
         raise UnreadableInput(f"{path}: empty file")
-    if found.kind == "workbook" and _head(path) == OLE_SIGNATURE:
+    if found.ooxml and _head(path) == OLE_SIGNATURE:
         if ENCRYPTED_STREAM in path.read_bytes():
             raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
         raise UnreadableInput(f"{path}: an Excel 97-2003 workbook saved under {path.suffix}; open it in Excel and save it as .xlsx")
@@ -135,35 +145,80 @@ class LoadedSheet:
     warning: str | None = None  # said with the file's warnings: where the rows' numbers could not be checked
 
 
-def load_sheet(path: Path, sheet: str | None) -> LoadedSheet:
-    """The sheet named ``sheet``, else the one named Cases, else the first. A column of only error
-    cells (#NAME?, #N/A: a formula that did not calculate) has no type; it is read as text, where the
-    errors are blanks. Eager loading (the whole sheet, then one Arrow batch) is faster than
-    fastexcel's default, with the same frames (bench/RESULTS.md). Column types are guessed from every
-    row, not fastexcel's default of the first 1,000: otherwise a date typed as text in row 1,500 of a
-    date column is read as a blank."""
+TOP_ROWS = 30  # rows looked at for the header row when the first one does not look like it
+
+
+def header_score(cells: Sequence[Any], aliases: Mapping[str, str] | None = None) -> int:
+    """How many canonical columns a row of cells names (by the aliases; default the built-in ones)."""
+    aliases = HEADER_ALIASES if aliases is None else aliases
+    return len({aliases.get(header_key(text(c) or "")) for c in cells} - {None})
+
+
+def load_sheet(path: Path, sheet: str | None, aliases: Mapping[str, str] | None = None) -> LoadedSheet:
+    """The case list in the sheet named ``sheet``; else in the one named Cases; else in the first sheet
+    with case-list headers (said in a note when it is not the first). The header row is the first row
+    with a value, unless that names fewer than two columns: then the row among the first ``TOP_ROWS``
+    that names the most (title rows, notes and blank rows above it are not cases; said in a note).
+
+    A column of only error cells (#NAME?, #N/A: a formula that did not calculate) has no type; it is
+    read as text, where the errors are blanks. Eager loading (the whole sheet, then one Arrow batch)
+    is faster than fastexcel's default, with the same frames (bench/RESULTS.md). Column types are
+    guessed from every row, not fastexcel's default of the first 1,000: otherwise a date typed as
+    text in row 1,500 of a date column is read as a blank."""
     try:
         reader = fastexcel.read_excel(str(path))
     except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
         raise UnreadableInput(f"{path}: not a readable workbook ({first_line(err)})") from None
     names = reader.sheet_names
+    if not names:
+        raise UnreadableInput(f"{path}: the workbook has no sheets")
     if sheet is not None:
         if sheet not in names:
             raise UnreadableInput(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
-        chosen = sheet
+        candidates = [sheet]
     else:
-        chosen = next((n for n in names if n.strip().lower() == DEFAULT_SHEET.lower()), names[0] if names else None)
-    if chosen is None:
-        raise UnreadableInput(f"{path}: the workbook has no sheets")
+        cases = next((n for n in names if n.strip().lower() == DEFAULT_SHEET.lower()), None)
+        candidates = [cases] if cases else names
+    notes = []
+    for chosen in candidates:
+        batch, above, score = _table(reader, path, chosen, aliases)
+        if score or chosen == candidates[-1]:
+            break
+    if score == 0:
+        batch, above, score = _table(reader, path, candidates[0], aliases)
+        chosen = candidates[0]
+    elif chosen != candidates[0]:
+        notes.append(f"{path.name}: read sheet {chosen!r} (the first sheet, {candidates[0]!r}, has no case-list headers)")
+    first = header_row(path, chosen) if INPUT_FORMATS[path.suffix.lower()].ooxml else 1
+    if first is None:
+        notes.append(f"{path.name}: sheet {chosen!r}: could not find the header row in the file's XML; rows are numbered as if the "
+                     "headers were on row 1")
+        first = 1
+    if above:
+        notes.append(f"{path.name}: sheet {chosen!r}: the headers are on row {first + above}; the rows above them are not cases")
+    return LoadedSheet(batch, chosen, first + above + 1, "; ".join(notes) or None)
+
+
+def _table(reader: Any, path: Path, chosen: str, aliases: Mapping[str, str] | None) -> tuple[Any, int, int]:
+    """The sheet's table (an Arrow batch), the number of rows above its header row (counted from the
+    first row with a value), and how many canonical columns its headers name."""
+    batch = _load(reader, path, chosen, 0)
+    score = header_score(batch.schema.names, aliases)
+    if score >= 2:
+        return batch, 0, score
+    rows = [list(row.values()) for row in batch.slice(0, TOP_ROWS).to_pylist()]
+    scores = [header_score(row, aliases) for row in rows]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i), default=None)
+    if best is None or scores[best] <= score:
+        return batch, 0, score
+    return _load(reader, path, chosen, best + 1), best + 1, scores[best]
+
+
+def _load(reader: Any, path: Path, chosen: str, header: int) -> Any:
     as_text: dict[str, str] = {}
     while True:
         try:
-            batch = reader.load_sheet(chosen, header_row=0, dtypes=as_text or None, schema_sample_rows=None, eager=True)
-            found = header_row(path, chosen)
-            if found is None:
-                return LoadedSheet(batch, chosen, 2, f"{path.name}: sheet {chosen!r}: could not find the header row in the file's XML; "
-                                                     "rows are numbered as if the headers were on row 1")
-            return LoadedSheet(batch, chosen, found + 1)
+            return reader.load_sheet(chosen, header_row=header, dtypes=as_text or None, schema_sample_rows=None, eager=True)
         except fastexcel.CalamineCellError as err:
             found = ERROR_COLUMN.search(str(err))
             if found is None or found.group(1) in as_text:
@@ -193,8 +248,8 @@ class Prefetch:
     that order (``take``). Only a head start: a file whose load failed, or that changed since, is
     simply read again, so every message comes from the reader as usual."""
 
-    def __init__(self, paths: Sequence[Path], sheet: str | None) -> None:
-        self._sheet = sheet
+    def __init__(self, paths: Sequence[Path], sheet: str | None, aliases: Mapping[str, str] | None = None) -> None:
+        self._sheet, self._aliases = sheet, aliases
         self._done = {path: threading.Event() for path in paths}
         self._loaded: dict[Path, tuple[tuple[int, int], LoadedSheet]] = {}
         threading.Thread(target=self._run, daemon=True).start()  # daemon: a stopped run does not wait for it
@@ -204,7 +259,7 @@ class Prefetch:
             try:
                 if path.suffix.lower() in WORKBOOK_SUFFIXES:
                     stamp = checked(path)  # before the load: a change during it shows in take()
-                    self._loaded[path] = stamp, load_sheet(path, self._sheet)
+                    self._loaded[path] = stamp, load_sheet(path, self._sheet, self._aliases)
             except Exception:
                 pass
             finally:
@@ -221,10 +276,10 @@ class Prefetch:
         return loaded[1] if loaded is not None and loaded[0] == stamp else None
 
 
-def prefetch_for(inputs: Sequence[tuple[Path, str]], sheet: str | None) -> Prefetch | None:
+def prefetch_for(inputs: Sequence[tuple[Path, str]], sheet: str | None, aliases: Mapping[str, str] | None = None) -> Prefetch | None:
     """A head start for a run that reads ``inputs`` here (fewer than PARALLEL_FROM); None for a run
     that hands them to worker processes."""
-    return Prefetch([path for path, _ in inputs], sheet) if len(inputs) < PARALLEL_FROM else None
+    return Prefetch([path for path, _ in inputs], sheet, aliases) if len(inputs) < PARALLEL_FROM else None
 
 
 def _head(path: Path) -> bytes:

@@ -52,6 +52,8 @@ class RunInfo:
     inside: Path | None = None  # the workbook these sheets are written into, if it is a source: links stay inside
     notes: bool = False  # the case lists have a notes column: shown after the declared columns
     passed_over: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason): not case lists (acsxl's own outputs)
+    file_problems: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, problem): read, but a column lost
+    file_notes: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, note): how a file was read (a total row left out...)
 
 
 def page_header(sheet: Sheet, run: RunInfo) -> str:
@@ -322,7 +324,8 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
 def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
     """The Issues sheet's rows: files skipped or not refreshed first, then every row-level problem."""
     issues = issue_rows(result, run.sources)
-    kinds = (("(file skipped)", run.skipped), ("(not refreshed)", run.not_refreshed), ("(not a case list)", run.passed_over))
+    kinds = (("(file skipped)", run.skipped), ("(file problem)", run.file_problems), ("(not refreshed)", run.not_refreshed),
+             ("(not a case list)", run.passed_over), ("(note)", run.file_notes))
     files = pl.DataFrame(
         {"workbook": [p for _, found in kinds for p, _ in found], "message": [r for _, found in kinds for _, r in found],
          "column": [kind for kind, found in kinds for _ in found]},

@@ -18,6 +18,7 @@ import polars as pl
 from acsxl.engine import triage
 from acsxl.engine.parse import combine
 from acsxl.errors import NotRefreshed, OutputError
+from acsxl.io.config import Config
 from acsxl.io.inputs import Prefetch, refreshable
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
 from acsxl.io.writer import write_file, write_table
@@ -59,9 +60,11 @@ class InPlace:
 
 
 def read_files(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
-               prefetch: Prefetch | None = None) -> list[tuple[FileResult, CaseList | None]]:
-    """Every input read (many in worker processes); acsxl's own portfolio workbooks passed over."""
-    return read_all(inputs, sheet, step, prefetch, our_portfolio)
+               prefetch: Prefetch | None = None, config: Config | None = None) -> list[tuple[FileResult, CaseList | None]]:
+    """Every input read (many in worker processes), headers matched with the firm's aliases too
+    (``config``); acsxl's own portfolio workbooks passed over."""
+    aliases = config.header_aliases() if config is not None and config.aliases else None
+    return read_all(inputs, sheet, step, prefetch, our_portfolio, aliases)
 
 
 def our_portfolio(path: Path) -> str | None:
@@ -76,7 +79,7 @@ def our_portfolio(path: Path) -> str | None:
 
 def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date) -> Triaged | None:
     """The cases of every file that could be read, triaged together as of ``as_of``; None when none could."""
-    files, lists, skipped, passed_over, warnings = [], [], [], [], []
+    files, lists, skipped, passed_over, warnings, problems = [], [], [], [], [], []
     for result, cases in read:
         files.append(result)
         if result.passed_over:
@@ -85,14 +88,16 @@ def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date)
         if cases is None:
             skipped.append((result.path, result.error or "unreadable"))
             continue
-        warnings.extend(cases.warnings)
+        warnings.extend((result.path, warning) for warning in cases.warnings)
+        problems.extend((result.path, problem) for problem in cases.problems)
         lists.append(cases)
     if not lists:
         return None
     frames = [c.frame.with_columns(pl.lit(i, pl.Int64).alias("source_file")) for i, c in enumerate(lists)]
     cases = combine(frames)  # each file's values as it typed them
-    run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns, passed_over=passed_over)
-    return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], warnings)
+    run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns, passed_over=passed_over,
+                  file_problems=problems, file_notes=warnings)
+    return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], [w for _, w in warnings])
 
 
 def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str) -> Triaged:
@@ -112,8 +117,9 @@ def write(triaged: Triaged, out: str | Path) -> None:
     write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run))
 
 
-def refresh_in_place(triaged: Triaged) -> list[InPlace]:
-    """Write each workbook's own rows (ranked within it) into that workbook; one failure never stops the rest."""
+def refresh_in_place(triaged: Triaged, step: Callable[[], None] = lambda: None) -> list[InPlace]:
+    """Write each workbook's own rows (ranked within it) into that workbook, ``step`` called after each;
+    one failure never stops the rest."""
     result, run = triaged.result, triaged.run
     by_file = result.partition_by("source_file", as_dict=True)
     done = []
@@ -129,6 +135,8 @@ def refresh_in_place(triaged: Triaged) -> list[InPlace]:
             done.append(InPlace(str(source.path), "not_refreshed", rows.height,
                                 f"{source.path}: not refreshed ({type(err).__name__}: {err}); the workbook is as it was"))
             continue
+        finally:
+            step()
         status = "beside" if outcome.beside else "refreshed"
         done.append(InPlace(str(source.path), status, rows.height, outcome.reason))
     return done

@@ -38,6 +38,9 @@ FIELDS: tuple[Field, ...] = (
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 REQUIRED = tuple(f.name for f in FIELDS if f.required)
+# What makes a case the case it is: two rows equal in all of these are one case written twice (the
+# name may be spelled differently, the notes may differ).
+FACTS = tuple(f.name for f in FIELDS if f.name not in ("client_name", "notes"))
 
 
 def header_key(header: str) -> str:

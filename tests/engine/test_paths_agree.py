@@ -76,6 +76,8 @@ def assert_paths_agree(cases: list[dict], as_of: date, frame: pl.DataFrame) -> N
         rows = engine.filter(pl.col("source_row") == i).rows(named=True)
         assert len(rows) == COPIES
         for row in rows:
+            # Problems between rows (a case written twice, as the copies are) only a whole list has.
+            row["problems"] = [p for p in row["problems"] or () if p["kind"] != "rows"] or None
             for column, value in scalar.items():
                 assert row[column] == value, f"{column}: engine {row[column]!r} != scalar {value!r} for {case} as of {as_of}"
 

@@ -92,7 +92,8 @@ def test_as_of_defaults_to_today() -> None:
     (lambda: udfs.ACS_CAUSE(column(1040.0, 941.0), column("CP14", "CP14", "CP14")),
      "#ACS: ranges differ in size: form has 2 cells, last_notice has 3"),
     (lambda: udfs.ACS_TRIAGE([["Hello", "World"], [1.0, 2.0]]),
-     "#ACS: range: no case-list headers found (expected client_id, form, tax_period, balance in the first row)"),
+     "#ACS: range: no case-list headers found (expected client_id, form, tax_period, balance; its first row holds 'Hello', 'World'); "
+     "rename the headers, or map them in acsxl.toml"),
 ])
 def test_bad_values_give_a_readable_text(call, message: str) -> None:
     assert call() == message

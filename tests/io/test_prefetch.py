@@ -36,9 +36,9 @@ def counted(monkeypatch) -> dict[str, int]:
     load = inputs.load_sheet
 
     def by(who: str):
-        def counting(path, sheet):
+        def counting(path, sheet, aliases=None):
             calls[who] += 1
-            return load(path, sheet)
+            return load(path, sheet, aliases)
         return counting
 
     monkeypatch.setattr(inputs, "load_sheet", by("head start"))
@@ -64,8 +64,8 @@ def test_a_workbook_changed_after_its_head_start_is_read_again(tmp_path, monkeyp
     book = cases_workbook(tmp_path / "c.xlsx", 1200.0)
     load = inputs.load_sheet
 
-    def loaded_then_changed(path, sheet):
-        loaded = load(path, sheet)
+    def loaded_then_changed(path, sheet, aliases=None):
+        loaded = load(path, sheet, aliases)
         cases_workbook(path, 98765.0)  # saved again (in Excel, say) just after the head start read it
         later = file_stamp(path)[0] + 10**9  # a later time, even where the clock is coarse
         os.utime(path, ns=(later, later))

@@ -133,9 +133,12 @@ def test_the_first_row_with_a_value_is_found_across_reads(monkeypatch, xml, row)
 
 def test_sheet_choice(tmp_path) -> None:
     workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 1, "CP14", None, "Y", ""]], sheets=("Other",))
-    with pytest.raises(UnreadableInput, match="no case-list headers"):
-        read_cases(tmp_path / "c.xlsx")  # no Cases sheet: the first, empty one is read
+    found = read_cases(tmp_path / "c.xlsx")  # no Cases sheet, the first one empty: the one with case-list headers is read
+    assert (found.sheet, found.rows) == ("Other", 1)
+    assert found.warnings == ["c.xlsx: read sheet 'Other' (the first sheet, 'Notes', has no case-list headers)"]
     assert read_cases(tmp_path / "c.xlsx", sheet="Other").rows == 1
+    with pytest.raises(UnreadableInput, match="no case-list headers"):
+        read_cases(tmp_path / "c.xlsx", sheet="Notes")  # a sheet named is read, or the file reported
     with pytest.raises(UnreadableInput, match="no sheet named 'Nope'"):
         read_cases(tmp_path / "c.xlsx", sheet="Nope")
 
@@ -152,7 +155,8 @@ def test_unreadable_files(tmp_path) -> None:
 
 def test_missing_required_column_is_reported_on_every_row(tmp_path, capsys) -> None:
     (tmp_path / "c.csv").write_text("Client,Form,Year\nA,1040,2023\nB,941,2024Q1\n")
-    assert main(["triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02", "--out", str(tmp_path / "o.csv"), "-q"]) == 0
+    assert main(["triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02", "--out", str(tmp_path / "o.csv"), "-q"]) == 1  # a file problem
+    assert "c.csv: no balance column" in capsys.readouterr().err
     out = pl.read_csv(tmp_path / "o.csv")
     assert out.height == 2
     assert all("balance: required column not found" in s for s in out["issues"])

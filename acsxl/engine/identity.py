@@ -1,0 +1,85 @@
+"""Which rows are one client, and which are one case written twice, when the cases come from several
+files (README, "Clients across files"):
+
+- The same client id under different names (compared without case, spaces or punctuation) in
+  different files is taken for different people who share a number: each file's rows form a client of
+  their own, so their balances are not added up toward passport or revenue-officer risk, and each row
+  says so in its problems.
+- An exact duplicate (the same client, form, period and facts; names and notes aside) is reported on
+  both rows and counted once in every client total.
+
+Both are found only where they can occur: conflicts among ids seen in more than one file, duplicates
+among rows that share a client, form and period."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from acsxl.engine.columnar import PROBLEMS, per_row_lists, problem
+from acsxl.rules.schema import FACTS
+
+
+def _norm(name: pl.Expr) -> pl.Expr:
+    return name.cast(pl.String).str.to_lowercase().str.replace_all(r"[^0-9a-z]", "")
+
+
+def client_keys(df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """The key rows are added up by, and the (row, problem) of every row whose client id is shared by
+    different people in different files."""
+    by_id = pl.coalesce(pl.col("client_id").cast(pl.String),
+                        pl.format("(no client id) {}:{}", pl.col("source_file").fill_null(-1), pl.col("source_row")))
+    empty = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})
+    if df.get_column("source_file").n_unique() <= 1:
+        return df.select(by_id.alias("client_key")).to_series(), empty
+    named = df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"), pl.col("client_id").cast(pl.String).alias("id"),
+                      "source_file", pl.col("client_name").cast(pl.String).alias("name"), _norm(pl.col("client_name")).alias("norm"))
+    conflicts = (named.filter(pl.col("id").is_not_null() & (pl.col("norm") != ""))
+                 .group_by("id").agg(pl.col("norm").n_unique().alias("names"), pl.col("source_file").n_unique().alias("files"),
+                                     pl.col("name").unique(maintain_order=True).alias("shown"))
+                 .filter((pl.col("names") > 1) & (pl.col("files") > 1)))
+    if conflicts.height == 0:
+        return df.select(by_id.alias("client_key")).to_series(), empty
+    rows = named.join(conflicts, on="id", how="inner")
+    message = pl.format("client id {} is used for different names in different files ({}); this file's rows are taken as a client "
+                        "of their own and not added up with the others: give each client its own id",
+                        pl.col("id"), pl.col("shown").list.join(", "))
+    found = rows.select("__row", pl.lit(0, pl.Int32).alias("__order"),
+                        problem(pl.lit("client_id"), message, pl.col("id"), "rows").alias("problem"))
+    split = pl.col("client_id").cast(pl.String).is_in(conflicts.get_column("id").implode())
+    key = pl.when(split).then(pl.format("{}\x00{}", pl.col("client_id").cast(pl.String), pl.col("source_file"))).otherwise(by_id)
+    return df.select(key.alias("client_key")).to_series(), found
+
+
+def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
+    """Whether each row counts in the client totals (None: all do), and the (row, problem) of every row
+    that is the same case as another."""
+    empty = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})
+    facts = ["client_key", *(c for c in FACTS if c != "client_id")]
+    same_key = df.select(pl.struct("client_key", "form", "tax_period").is_duplicated()).to_series()
+    if not same_key.any():
+        return None, empty
+    rows = (df.with_row_index("__row").filter(same_key)
+            .select("__row", "source_row", *facts)
+            .with_columns(pl.struct(facts).alias("__case")))
+    rows = rows.with_columns(pl.col("__case").is_duplicated().alias("__dup"), pl.col("__case").is_first_distinct().alias("__first"))
+    dups = rows.filter(pl.col("__dup"))
+    if dups.height == 0:
+        return None, empty
+    others = dups.group_by("__case").agg(pl.col("source_row").alias("__rows"))
+    dups = dups.join(others, on="__case", how="left")
+    own = pl.col("__rows").list.set_difference(pl.concat_list(pl.col("source_row")))
+    message = pl.format("the same case as row {} (same client, form, period and facts): counted once in the client's totals",
+                        pl.when(own.list.len() > 0).then(own).otherwise(pl.col("__rows")).list.eval(pl.element().cast(pl.String))
+                        .list.join(", row "))
+    found = dups.select("__row", pl.lit(1, pl.Int32).alias("__order"),
+                        problem(pl.lit("client_id"), message, pl.lit(None, pl.String), "rows").alias("problem"))
+    counted = pl.Series([True] * df.height).scatter(dups.filter(~pl.col("__first")).get_column("__row"), False)
+    return counted, found
+
+
+def identity_problems(height: int, *found: pl.DataFrame) -> pl.Series:
+    """The problems found between rows, as one list per row (null where none)."""
+    long = pl.concat([f for f in found if f.height], how="vertical") if any(f.height for f in found) else None
+    if long is None:
+        return pl.repeat(None, height, dtype=PROBLEMS, eager=True)
+    return per_row_lists(long.lazy(), height)
