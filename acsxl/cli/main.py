@@ -178,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # the last guard: one line, never a traceback
         print(f"acsxl: error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
         return EXIT_FAILED
+    except BaseException as err:  # a panic inside a native library (pyo3's PanicException is no Exception)
+        if type(err).__name__ != "PanicException":
+            raise
+        print(f"acsxl: error: an internal error in a library ({str(err).splitlines()[0] if str(err) else 'panic'}); please report it",
+              file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _quiet_stdout() -> None:

@@ -38,20 +38,30 @@ NO_PROBLEM = None
 Parsed = tuple[pl.Series, pl.Series | None]  # values, problems (None: no problems at all)
 
 
-def as_text(series: pl.Series) -> pl.Series:
-    """``values.text`` over a column: trimmed, blank -> null, integral numbers without '.0', dates ISO."""
-    dtype = series.dtype
+def text_of(value: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """``values.text`` over a column of ``dtype``, as an expression: trimmed, blank -> null, integral
+    numbers without '.0', dates ISO (a datetime at midnight as its date, else to the second)."""
     if dtype == pl.Null:
-        return series.cast(pl.String)
+        return value.cast(pl.String)
     if dtype == pl.Boolean:
-        return series.replace_strict([True, False], ["TRUE", "FALSE"], return_dtype=pl.String)
+        return value.replace_strict([True, False], ["TRUE", "FALSE"], return_dtype=pl.String)
     if dtype.is_float():
-        integral = series.is_finite() & (series == series.floor())
-        return (pl.select(pl.when(series.is_nan()).then(None).when(integral).then(series.cast(pl.Int64).cast(pl.String))
-                          .otherwise(series.cast(pl.String))).to_series())
-    if dtype == pl.Datetime:  # as str(datetime): no time at midnight, else seconds
-        return pl.select(pl.when(series.dt.time() == pl.time(0)).then(series.dt.date().cast(pl.String))
-                         .otherwise(series.dt.to_string("%Y-%m-%d %H:%M:%S"))).to_series()
+        integral = value.is_finite() & (value == value.floor())
+        return pl.when(value.is_nan()).then(None).when(integral).then(value.cast(pl.Int64).cast(pl.String)).otherwise(value.cast(pl.String))
+    if dtype == pl.Datetime:
+        return pl.when(value.dt.time() == pl.time(0)).then(value.dt.date().cast(pl.String)).otherwise(value.dt.to_string("%Y-%m-%d %H:%M:%S"))
+    if dtype.is_numeric() or dtype == pl.Date:
+        return value.cast(pl.String)
+    text = value.cast(pl.String).str.strip_chars().str.replace(v.INTEGRAL_TEXT, "${1}")
+    return pl.when(text != "").then(text)
+
+
+def as_text(series: pl.Series) -> pl.Series:
+    """``values.text`` over a column (``text_of``); text columns first looked at for a "1040.0", so
+    the pattern runs only where one may be."""
+    dtype = series.dtype
+    if dtype != pl.String and not isinstance(dtype, pl.Categorical | pl.Enum):
+        return pl.select(text_of(pl.lit(series), dtype)).to_series().alias(series.name)
     text = series.cast(pl.String).str.strip_chars()
     zero = text.str.ends_with("0")  # cheap first look for "1040.0" written as text
     if zero.any() and text.filter(zero).str.contains(v.INTEGRAL_TEXT).any():
@@ -164,14 +174,19 @@ def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
         for name, dtype in frame.schema.items():
             types.setdefault(name, set()).add(dtype)
     mixed = {name for name, found in types.items() if len(found - {pl.Null()}) > 1 and not all(d.is_numeric() for d in found - {pl.Null()})}
-    if mixed:
-        frames = [f.with_columns(as_text(f.get_column(c)).alias(c) for c in mixed if c in f.columns) for f in frames]
-    return pl.concat(frames, how="diagonal_relaxed")
+    if not mixed:
+        return pl.concat(frames, how="diagonal_relaxed")
+    # One plan for all the files, collected once.
+    return pl.concat([f.lazy().with_columns(text_of(pl.col(c), f.schema[c]).alias(c) for c in mixed if c in f.columns) for f in frames],
+                     how="diagonal_relaxed").collect(engine="in-memory")
 
 
 def parse_cases(raw: pl.DataFrame) -> pl.DataFrame:
     """Typed canonical columns and ``parse_problems`` (null when none) in place of the raw canonical
     columns; every other column untouched."""
+    # One chunk per column: text built from columns of many chunks (one per file read) inside a
+    # when/then makes polars 2.1 panic ('assertion failed: i < self.len()'); a no-op for one chunk.
+    raw = raw.rechunk()
     height = raw.height
 
     def column(field: Field) -> pl.Series:

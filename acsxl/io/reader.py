@@ -132,15 +132,18 @@ def _unique_headers(cells: Sequence[Any]) -> list[str]:
 def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int, label: str,
                stamp: tuple[int, int] | None, aliases: Mapping[str, str] | None = None) -> CaseList:
     frame, warnings = canonical_columns(raw, path, aliases)
-    frame = (
-        frame.with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
-        .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))  # blank rows keep their numbers
+    frame = (  # one pass: each row's sheet row number, blank rows out (they keep their numbers), total rows marked
+        frame.lazy().with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
+        .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))
+        .with_columns(_total_row(frame).alias("__total"), _label(frame).alias("__label"))
+        .collect(engine="in-memory")
     )
-    totals = frame.filter(_total_row(frame))
-    if totals.height:
-        frame = frame.filter(~_total_row(frame))
+    total = frame.get_column("__total")
+    totals, frame = (frame.filter(total), frame.filter(~total)) if total.any() else (None, frame)
+    frame = frame.select(pl.exclude("__total", "__label")) if totals is not None else frame.drop("__total", "__label")
+    if totals is not None:
         shown = [f"row {r['source_row']}" + (f" ({r['__label']!r})" if r["__label"] else "") for r in
-                 totals.select("source_row", _label(frame).alias("__label")).head(5).iter_rows(named=True)]
+                 totals.select("source_row", "__label").head(5).iter_rows(named=True)]
         warnings.append(f"{label}: {', '.join(shown)}{' and more' if totals.height > 5 else ''} "
                         f"{'looks like a total row' if totals.height == 1 else 'look like total rows'}: left out of the cases")
     if frame.height == 0:
@@ -280,7 +283,8 @@ def canonical_columns(raw: pl.DataFrame, path: Path, aliases: Mapping[str, str] 
             drops.append(column)
         elif column.startswith("__UNNAMED__") and raw.get_column(column).null_count() == raw.height:
             drops.append(column)
-    return raw.drop(drops).rename({raw.columns[i]: name for i, name in names.items()}), warnings
+    renamed = {raw.columns[i]: name for i, name in names.items()}
+    return raw.select(pl.col(c).alias(renamed.get(c, c)) for c in raw.columns if c not in drops), warnings
 
 
 @dataclass

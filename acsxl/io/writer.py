@@ -4,6 +4,7 @@ keeps two runs from writing one output, and tables as CSV or Parquet."""
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import sys
@@ -77,7 +78,12 @@ def _mode_for(path: Path) -> int:
 def write_table(frame: pl.DataFrame, out: str | Path) -> None:
     """``frame`` as CSV or Parquet by ``out``'s extension; '-' is CSV on standard output."""
     if str(out) == "-":
-        frame.write_csv(sys.stdout.buffer)
+        try:
+            frame.write_csv(sys.stdout.buffer)
+        except OSError as err:  # polars says a closed pipe in its own words
+            if isinstance(err, BrokenPipeError) or err.errno == errno.EPIPE or "Broken pipe" in str(err):
+                raise BrokenPipeError(errno.EPIPE, "the reader of standard output closed it") from None
+            raise
         return
     path = Path(out)
     writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet}

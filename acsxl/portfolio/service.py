@@ -19,14 +19,13 @@ from acsxl.engine import triage
 from acsxl.engine.parse import combine
 from acsxl.errors import NotRefreshed, OutputError
 from acsxl.io.config import Config
-from acsxl.io.inputs import Prefetch, refreshable
+from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
 from acsxl.io.writer import write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.inplace import refresh_workbook
 from acsxl.portfolio.layout import RunInfo, write_portfolio
-from acsxl.portfolio.sheets import OUTPUT_MARK
-from acsxl.xlsx.package import custom_properties
+from acsxl.portfolio.sheets import our_portfolio
 
 
 @dataclass
@@ -65,16 +64,6 @@ def read_files(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Call
     (``config``); acsxl's own portfolio workbooks passed over."""
     aliases = config.header_aliases() if config is not None and config.aliases else None
     return read_all(inputs, sheet, step, prefetch, our_portfolio, aliases)
-
-
-def our_portfolio(path: Path) -> str | None:
-    """Why ``path`` is not a case list when it is a portfolio workbook acsxl wrote (yesterday's output
-    saved in the client folder, say): it carries acsxl's document property. A client's workbook
-    refreshed in place keeps its own properties and is read as usual."""
-    if not refreshable(path):
-        return None
-    as_of = custom_properties(path).get(OUTPUT_MARK)
-    return None if as_of is None else f"{path}: a portfolio acsxl wrote (as of {as_of}), not a case list; passed over"
 
 
 def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date) -> Triaged | None:

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from acsxl.io.inputs import refreshable
+from acsxl.xlsx.package import custom_properties
 
 MARK = "acsxl"  # in every sheet's page header: survives Excel re-saving the file
 OUTPUT_MARK = "acsxl as-of"  # a custom document property of every portfolio workbook acsxl writes (not of a client's refreshed one)
@@ -35,6 +39,17 @@ SHEETS: tuple[Sheet, ...] = (
 NAMES = tuple(s.name for s in SHEETS)
 BY_NAME = {s.name: s for s in SHEETS}
 PLACEHOLDER = "Press Refresh portfolio on the Start sheet, or run: acsxl refresh "  # in an empty sheet of a new workbook
+
+
+def our_portfolio(path: Path) -> str | None:
+    """Why ``path`` is not a case list when it is a portfolio workbook acsxl wrote (yesterday's output
+    saved in the client folder, say): it carries acsxl's document property. A client's workbook
+    refreshed in place keeps its own properties and is read as usual. (Here, with nothing heavy
+    imported: folder runs hand it to their worker processes.)"""
+    if not refreshable(path):
+        return None
+    as_of = custom_properties(path).get(OUTPUT_MARK)
+    return None if as_of is None else f"{path}: a portfolio acsxl wrote (as of {as_of}), not a case list; passed over"
 
 
 def written_by_us(name: str, first_row: Sequence[Any]) -> bool:

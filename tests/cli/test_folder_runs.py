@@ -19,6 +19,7 @@ from acsxl.cli import commands, main
 from acsxl.cli.runs import Progress
 from acsxl.errors import OutputBusy as Busy
 from acsxl.io.writer import output_lock
+from acsxl.portfolio.sample import sample_cases
 
 
 def client_workbook(path, client: str, rows: int = 3) -> None:
@@ -156,3 +157,17 @@ def test_a_stopped_run_ends_its_progress_line_before_saying_so(firm, monkeypatch
     monkeypatch.setattr(commands.service, "read_files", stopped_after_one_file)
     assert main(["triage", str(firm), "--as-of", "2026-11-23", "--out", "-"]) == 130
     assert capsys.readouterr().err.endswith(" files\nacsxl: interrupted\n")
+
+
+def test_a_closed_pipe_ends_quietly_and_the_log_can_go_to_standard_output(tmp_path) -> None:
+    """`acsxl triage ... | head` ended with 'Broken pipe' and exit 2; `--json-log -` wrote a file named '-'."""
+    cases = tmp_path / "c.csv"
+    sample_cases(3000, seed=2).write_csv(cases)
+    run = subprocess.run(f"{sys.executable} -m acsxl.cli triage {cases} --as-of 2026-11-23 | head -1", shell=True,
+                         capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert run.stdout.startswith("rank,priority") and "Broken pipe" not in run.stderr and "Traceback" not in run.stderr
+    log = subprocess.run([sys.executable, "-m", "acsxl.cli", "triage", str(cases), "--as-of", "2026-11-23", "--out",
+                          str(tmp_path / "p.csv"), "--json-log", "-", "-q"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    data = json.loads(log.stdout)
+    assert data["exit_code"] == 0 and data["rows"] == 3000 and not (tmp_path / "-").exists()
+    assert data["acsxl_version"] and data["parameters_version"] and "T" in data["started"] and "T" in data["finished"]

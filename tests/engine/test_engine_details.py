@@ -124,3 +124,19 @@ def test_the_step_order_is_derived_and_every_step_reads_only_what_came_before() 
     for step in STEPS_AFTER_AGGREGATES:
         assert all(set(rule.reads) <= made for rule in step), [rule.name for rule in step]
         made |= {name for rule in step for name in rule.makes}
+
+
+def test_case_lists_of_many_files_in_many_chunks_triage_as_one() -> None:
+    """Cases from many files arrive as a frame of many chunks; building problem texts over such columns
+    made polars panic ('assertion failed: i < self.len()'), which killed a 200-workbook folder run."""
+    from datetime import date
+
+    files = [pl.DataFrame({"client_id": [f"C{i}", f"D{i}"], "form": ["1040", "941"], "tax_period": ["2023", "2024Q1"],
+                           "balance": ["-25.5" if i % 3 == 0 else "$1,200.00", "n/a" if i % 4 == 0 else "300"],
+                           "source_row": [2, 3], "source_file": [i, i]}) for i in range(40)]
+    cases = pl.concat(files, rechunk=False)
+    assert cases.n_chunks() == 40
+    out = triage(cases, date(2026, 11, 23))
+    assert out.height == 80
+    negative = out.filter(pl.col("client_id") == "C0")["problems"].to_list()[0]
+    assert negative[0] | {"kind": "value"} == {"field": "balance", "message": "negative amount -25.5", "value": "-25.5", "kind": "value"}
