@@ -9,7 +9,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -100,43 +99,26 @@ def write_file(path: Path, write: Callable[[Path], None] | None) -> None:
         raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
 
 
+def lock_path(out: Path) -> Path:
+    """The lock beside an output: hidden, and not a case-list extension, so a folder run never reads it."""
+    return out.with_name(f".{out.name}.lock")
+
+
 @contextmanager
 def output_lock(out: Path, wait_seconds: float) -> Iterator[None]:
-    """Hold ``OUT.lock`` (created exclusively, with our PID) while writing ``out``. A second run waits
-    up to ``wait_seconds`` for it, then gives up; a lock left by a process that no longer runs is taken over."""
-    lock = out.with_name(out.name + ".lock")
+    """Hold the lock beside ``out`` (``lock_path``) while writing it: an operating-system lock (filelock),
+    so it goes with the process that held it, however that process ends, on Linux, macOS and Windows.
+    A second run waits up to ``wait_seconds`` for it, then gives up. The lock file itself stays."""
+    from filelock import FileLock, Timeout  # only for runs that write a file
+
+    lock = lock_path(out)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            break
-        except FileExistsError:
-            if _stale(lock):
-                lock.unlink(missing_ok=True)
-                continue
-            if time.monotonic() >= deadline:
-                raise OutputBusy(f"another acsxl run is writing {out} (lock file {lock}); try again later or raise --wait") from None
-            time.sleep(0.2)
+    held = FileLock(lock, timeout=max(wait_seconds, 0))
     try:
-        os.write(fd, str(os.getpid()).encode())
-        os.close(fd)
+        held.acquire()
+    except Timeout:
+        raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}); try again later or raise --wait") from None
+    try:
         yield
     finally:
-        lock.unlink(missing_ok=True)
-
-
-def _stale(lock: Path) -> bool:
-    try:
-        pid = int(lock.read_text().strip() or "0")
-    except (OSError, ValueError):
-        return False  # being written right now, or unreadable: not ours to remove
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):
-        return True
-    except PermissionError:
-        return False
-    return False
+        held.release()
