@@ -23,14 +23,22 @@ def _norm(name: pl.Expr) -> pl.Expr:
     return name.cast(pl.String).str.to_lowercase().str.replace_all(r"[^0-9a-z]", "")
 
 
+def _by_id(df: pl.DataFrame) -> pl.Series:
+    """The client id; a row without one is a client of its own (its file and row), made only for those rows."""
+    ids = df.get_column("client_id").cast(pl.String).alias("client_key")
+    missing = ids.is_null()
+    if not missing.any():
+        return ids
+    own = df.filter(missing).select(pl.format("(no client id) {}:{}", pl.col("source_file").fill_null(-1), pl.col("source_row"))).to_series()
+    return ids.scatter(missing.arg_true(), own)
+
+
 def client_keys(df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     """The key rows are added up by, and the (row, problem) of every row whose client id is shared by
     different people in different files."""
-    by_id = pl.coalesce(pl.col("client_id").cast(pl.String),
-                        pl.format("(no client id) {}:{}", pl.col("source_file").fill_null(-1), pl.col("source_row")))
     empty = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})
     if df.get_column("source_file").n_unique() <= 1:
-        return df.select(by_id.alias("client_key")).to_series(), empty
+        return _by_id(df), empty
     named = df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"), pl.col("client_id").cast(pl.String).alias("id"),
                       "source_file", pl.col("client_name").cast(pl.String).alias("name"), _norm(pl.col("client_name")).alias("norm"))
     conflicts = (named.filter(pl.col("id").is_not_null() & (pl.col("norm") != ""))
@@ -38,7 +46,7 @@ def client_keys(df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
                                      pl.col("name").unique(maintain_order=True).alias("shown"))
                  .filter((pl.col("names") > 1) & (pl.col("files") > 1)))
     if conflicts.height == 0:
-        return df.select(by_id.alias("client_key")).to_series(), empty
+        return _by_id(df), empty
     rows = named.join(conflicts, on="id", how="inner")
     message = pl.format("client id {} is used for different names in different files ({}); this file's rows are taken as a client "
                         "of their own and not added up with the others: give each client its own id",
@@ -46,8 +54,19 @@ def client_keys(df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     found = rows.select("__row", pl.lit(0, pl.Int32).alias("__order"),
                         problem(pl.lit("client_id"), message, pl.col("id"), "rows").alias("problem"))
     split = pl.col("client_id").cast(pl.String).is_in(conflicts.get_column("id").implode())
-    key = pl.when(split).then(pl.format("{}\x00{}", pl.col("client_id").cast(pl.String), pl.col("source_file"))).otherwise(by_id)
-    return df.select(key.alias("client_key")).to_series(), found
+    key = pl.when(split).then(pl.format("{}\x00{}", pl.col("client_id").cast(pl.String), pl.col("source_file"))).otherwise(pl.col("__by_id"))
+    return df.select(_by_id(df).alias("__by_id"), "client_id", "source_file").select(key.alias("client_key")).to_series(), found
+
+
+def candidate_key() -> pl.Expr:
+    """One number per row, equal for rows of the same client, form, period and balance (to the cent): the
+    rows that may be one case written twice. Unequal rows may share it (a collision only makes a
+    candidate, which the exact comparison then clears); equal rows always do."""
+    cents = (pl.col("balance") * 100).round().fill_null(-1).cast(pl.Int64).cast(pl.UInt64, wrap_numerical=True)
+    return (pl.col("client_key").hash(seed=7)
+            ^ (pl.col("form").to_physical().cast(pl.UInt64).fill_null(0) * 0x9E3779B97F4A7C15)
+            ^ (pl.col("tax_period").to_physical().cast(pl.UInt64).fill_null(0) * 0xC2B2AE3D27D4EB4F)
+            ^ (cents * 0x165667B19E3779F9))
 
 
 def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
@@ -55,7 +74,7 @@ def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
     that is the same case as another."""
     empty = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})
     facts = ["client_key", *(c for c in FACTS if c != "client_id")]
-    same_key = df.select(pl.struct("client_key", "form", "tax_period").is_duplicated()).to_series()
+    same_key = df.select(candidate_key().is_duplicated()).to_series()
     if not same_key.any():
         return None, empty
     rows = (df.with_row_index("__row").filter(same_key)

@@ -175,14 +175,21 @@ def _problem(field: str, message: str, value: str | None) -> dict[str, Any]:
     return {"field": field, "message": message, "value": value, "kind": "value"}
 
 
-def _run_steps(r: dict[str, Any], law: Any, steps: tuple) -> None:
-    for step in steps:
-        for rule in step:
-            out = rule(ROW, r, law)
-            if len(rule.makes) > 1:
-                r.update(zip(rule.makes, out, strict=True))
-            else:
-                r[rule.makes[0]] = out
+def _flat(steps: tuple) -> tuple[tuple[Callable[..., Any], tuple[str, ...] | str], ...]:
+    """The steps' rules in order, as (formula, the column or columns it makes)."""
+    return tuple((rule.formula, rule.makes if len(rule.makes) > 1 else rule.makes[0]) for step in steps for rule in step)
+
+
+BEFORE_AGGREGATES, AFTER_AGGREGATES = _flat(STEPS_BEFORE_AGGREGATES), _flat(STEPS_AFTER_AGGREGATES)
+
+
+def _run_steps(r: dict[str, Any], law: Any, rules: tuple) -> None:
+    for formula, makes in rules:
+        out = formula(ROW, r, law)
+        if isinstance(makes, tuple):
+            r.update(zip(makes, out, strict=True))
+        else:
+            r[makes] = out
 
 
 def _prepared(case: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], Any]:
@@ -192,7 +199,7 @@ def _prepared(case: Mapping[str, Any], as_of: date) -> tuple[dict[str, Any], Any
     r["taxpayer_type_in"] = r["taxpayer_type"]
     notice = notice_rules(as_of).get(r["last_notice"])
     r.update({f"n_{f}": getattr(notice, f) if notice else None for f in NOTICE_FIELDS})
-    _run_steps(r, law, STEPS_BEFORE_AGGREGATES)
+    _run_steps(r, law, BEFORE_AGGREGATES)
     return r, law
 
 
@@ -226,7 +233,7 @@ def triage_case(case: Mapping[str, Any], as_of: date, client: Mapping[str, Any] 
     client = client or {}
     for name, a in AGGREGATES.items():
         r[name] = client[name] if name in client else AGGREGATORS[a.how]([a.formula(ROW, r, law)])
-    _run_steps(r, law, STEPS_AFTER_AGGREGATES)
+    _run_steps(r, law, AFTER_AGGREGATES)
     r["client_total"] = round(r["client_total"], 2)
     found = (r["parse_problems"] or []) + (r["rule_problems"] or [])
     return {**{c: r.get(c) for c in RESULT}, "problems": found or None}

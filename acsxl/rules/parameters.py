@@ -51,7 +51,9 @@ class Branch:
         self._values, self._prefix = values, prefix
 
     def __getattr__(self, name: str) -> Any:
-        return self._values.node(f"{self._prefix}.{name}")
+        found = self._values.node(f"{self._prefix}.{name}")
+        setattr(self, name, found)  # read once (and recorded as used), then an ordinary attribute
+        return found
 
 
 class Values(Mapping[str, Any]):
@@ -86,7 +88,9 @@ class Values(Mapping[str, Any]):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self.node(name)
+        found = self.node(name)
+        setattr(self, name, found)  # read once (and recorded as used), then an ordinary attribute
+        return found
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
