@@ -132,18 +132,17 @@ def _unique_headers(cells: Sequence[Any]) -> list[str]:
 def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int, label: str,
                stamp: tuple[int, int] | None, aliases: Mapping[str, str] | None = None) -> CaseList:
     frame, warnings = canonical_columns(raw, path, aliases)
-    frame = (  # one pass: each row's sheet row number, blank rows out (they keep their numbers), total rows marked
-        frame.lazy().with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
-        .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))
-        .with_columns(_total_row(frame).alias("__total"), _label(frame).alias("__label"))
-        .collect(engine="in-memory")
+    frame = (
+        frame.with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
+        .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))  # blank rows keep their numbers
     )
-    total = frame.get_column("__total")
-    totals, frame = (frame.filter(total), frame.filter(~total)) if total.any() else (None, frame)
-    frame = frame.select(pl.exclude("__total", "__label")) if totals is not None else frame.drop("__total", "__label")
-    if totals is not None:
+    # A total row has no tax period: only those rows are looked at.
+    maybe = frame.filter(pl.col("tax_period").is_null()) if "tax_period" in frame.columns else frame
+    totals = maybe.filter(_total_row(frame)) if maybe.height else maybe
+    if totals.height:
+        frame = frame.filter(~pl.col("source_row").is_in(totals.get_column("source_row").implode()))
         shown = [f"row {r['source_row']}" + (f" ({r['__label']!r})" if r["__label"] else "") for r in
-                 totals.select("source_row", "__label").head(5).iter_rows(named=True)]
+                 totals.select("source_row", _label(totals).alias("__label")).head(5).iter_rows(named=True)]
         warnings.append(f"{label}: {', '.join(shown)}{' and more' if totals.height > 5 else ''} "
                         f"{'looks like a total row' if totals.height == 1 else 'look like total rows'}: left out of the cases")
     if frame.height == 0:
