@@ -86,15 +86,9 @@ class Sources:
 
 
 def issues_text(problems: pl.Expr) -> pl.Expr:
-    """``field: message; field: message`` (null when none), built only for the rows that have problems."""
-    def run(column: pl.Series) -> pl.Series:
-        found = column.is_not_null()
-        rows = column.filter(found).to_frame("p").with_row_index("i").explode("p").select(
-            "i", pl.concat_str([pl.col("p").struct.field("field"), pl.lit(": "), pl.col("p").struct.field("message")]).alias("t"))
-        texts = rows.group_by("i", maintain_order=True).agg(pl.col("t").str.join("; ")).get_column("t")
-        at = pl.select(pl.when(found).then(found.cum_sum() - 1)).to_series()
-        return texts.gather(at)
-    return problems.map_batches(run, return_dtype=pl.String)
+    """``field: message; field: message`` (null when none)."""
+    each = pl.concat_str([pl.element().struct.field("field"), pl.lit(": "), pl.element().struct.field("message")])
+    return problems.list.eval(each).list.join("; ")
 
 
 def source_text(frame: pl.DataFrame, sources: Sources) -> pl.Series:
