@@ -69,14 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser(
         "triage",
         help="triage case lists into a prioritized portfolio",
-        description="Read case lists (.xlsx, .xlsm: the sheet named Cases, else the first; or .csv; folders: every case "
-        "list under them), triage every row as of a date, and write one portfolio, one row per input row in rank order. "
+        description="Read case lists (.xlsx, .xlsm, .xls, .xlsb, .ods: the sheet named Cases, else the first with case-list "
+        "headers; or .csv; folders: every case list under them), triage every row as of a date, and write one portfolio, one row per input row in rank order. "
         "Rows with bad values are kept and their problems listed in the issues column. Unreadable, locked (open in "
         "Excel), encrypted or empty files are skipped and reported; the run goes on. An .xlsx output is the formatted "
         "portfolio workbook: Portfolio, Summary and Issues sheets.",
     )
     t.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
-                   help="case list files (.xlsx, .xlsm, .csv), or folders: every case list under them (Excel lock files ~$* skipped)")
+                   help="case list files (.xlsx, .xlsm, .xls, .xlsb, .ods, .csv), or folders: every case list under them (Excel lock files "
+                   "~$* and acsxl's own portfolios passed over)")
     t.add_argument("--out", default=None, metavar="OUT",
                    help=f"output file; the format follows the extension ({', '.join(FORMATS)}); '-' or omitted: CSV on "
                    "standard output (omitted with --in-place: no combined output)")
