@@ -182,7 +182,7 @@ class VecOps:
         return per_day(day, lambda days: days.dt.offset_by(f"{int(years)}y"), pl.Date)
 
     def roll_forward(self, day: pl.Expr) -> pl.Expr:
-        return per_day(day, _business_days(0), pl.Date)
+        return per_day(day, _business_days(0, "forward"), pl.Date)
 
     def add_business_days(self, day: pl.Expr, n: Any) -> pl.Expr:
         """One table of days per distinct count of days (a few: they come from the notice catalogue),
@@ -218,11 +218,14 @@ class VecOps:
 MAX_TABLE_DAYS = 80_000  # about 220 years: a wider spread of dates (bad data) is computed row by row
 
 
-def _business_days(n: int) -> Callable[[pl.Series], pl.Series]:
-    def move(days: pl.Series) -> pl.Series:  # the holidays of the days' years and the next (a move can cross New Year)
+def _business_days(n: int, roll: str = "backward") -> Callable[[pl.Series], pl.Series]:
+    """The n-th business day after each day ("backward": a start on a weekend or holiday adds no day,
+    RR §0 convention 5), or with n = 0 and "forward" the day rolled to the next business day."""
+    def move(days: pl.Series) -> pl.Series:  # the holidays of the years around the days' (a move can cross New Year)
         years = days.dt.year()
-        first, last = (years.min(), years.max()) if years.null_count() < len(years) else (0, -1)
-        return days.dt.add_business_days(n, holidays=calendar.dc_holidays(first, last + 1 + n // 200), roll="forward")  # type: ignore[operator]
+        first, last = (years.min(), years.max()) if years.null_count() < len(years) else (1, -1)
+        holidays = calendar.dc_holidays(first - 1, last + 1 + n // 200)  # type: ignore[operator]
+        return days.dt.add_business_days(n, holidays=holidays, roll=roll)  # type: ignore[arg-type]
     return move
 
 

@@ -47,9 +47,20 @@ def roll_forward(day: date) -> date:
     return day
 
 
+def roll_backward(day: date) -> date:
+    while not is_business_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
 def add_business_days(day: date, n: int) -> date:
-    """Roll a non-business start forward, then count n business days (polars' add_business_days)."""
-    day = roll_forward(day)
+    """The n-th business day after ``day``: "10 business days from the date of notice and demand"
+    (IRC §6651(a)(3)) count from the first business day after the date, and a date on a weekend or
+    holiday adds no day (RR §0 convention 5: a notice dated Saturday 2026-11-14 gives Monday
+    2026-11-30, not Tuesday 2026-12-01). As polars' add_business_days with roll="backward"; with
+    n = 0, the day or the business day before it."""
+    if n == 0:
+        return roll_backward(day)
     for _ in range(n):
         day = roll_forward(day + timedelta(days=1))
     return day
