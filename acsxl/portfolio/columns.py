@@ -59,6 +59,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("passport_risk", "Passport risk", highlight=("certifiable", "certified")),
     Column("ro_risk", "RO risk", highlight=("assigned",)),
     Column("csed", "CSED", number_format=DATE),
+    Column("csed_status", "CSED status", highlight=("expired", "short")),
+    Column("csed_note", "CSED note", 40, wrap=True),
     Column("next_action", "Next action", 70, wrap=True),
     Column("issues", "Issues", 45, wrap=True, engine=False),
     Column("source", "Source", 30, link=True, engine=False),

@@ -66,6 +66,14 @@ def add_business_days(day: date, n: int) -> date:
     return day
 
 
+def add_months(day: date, n: int) -> date:
+    """Same day n months later; past the month's last day, its last day (31 January + 1 month: 28 February)."""
+    years, month = divmod(day.month - 1 + n, 12)
+    year, month = day.year + years, month + 1
+    last = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
+
+
 def add_years(day: date, n: int) -> date:
     """Same month and day n years later; 29 February becomes 28 February (as polars' offset_by)."""
     try:

