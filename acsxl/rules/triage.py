@@ -277,7 +277,7 @@ def priority(ops: Any, case: Any, law: Any) -> Any:
 
 
 @rule("next_action", reads=("next_deadline", "form", "tax_period", "deadline_type", "stage", "cause", "days_left", "last_notice",
-                             "n_stage", "payroll_risk", "passport_risk", "csed", "csed_status"))
+                             "n_stage", "payroll_risk", "passport_risk", "csed_status"))
 def next_action(ops: Any, case: Any, law: Any) -> Any:
     """One sentence a practitioner acts on, most urgent matter first (RR §2, §3, §9)."""
     d, form, period, kind, stage, cause = (
@@ -287,7 +287,7 @@ def next_action(ops: Any, case: Any, law: Any) -> Any:
     return ops.when(
         # Past the statute nothing is collectible: not to be paid before it is verified (RR §4.2).
         (ops.eq(statute, "expired"),
-         "Collection statute ended {csed}: verify the CSED of each assessment from the account transcript before paying anything; "
+         "Collection statute ended (see the CSED note): verify the CSED of each assessment from the account transcript before paying anything; "
          "the balance may be unenforceable (IRC §6502) and a payment after it is an overpayment (IRC §6401(a))"),
         (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["last_notice"], "L3172")),
          "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
@@ -302,7 +302,7 @@ def next_action(ops: Any, case: Any, law: Any) -> Any:
         (ops.eq(kind, "cp2000_response"), "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents"),
         # A short statute: an agreement or offer would suspend it (IRC §6331(k), RR §4.1), so it is weighed first.
         (ops.eq(statute, "short"),
-         "Short collection statute (CSED {csed}): verify it from the account transcript, and weigh that an installment agreement "
+         "Short collection statute (see the CSED note): verify it from the account transcript, and weigh that an installment agreement "
          "or offer would suspend it, before proposing one for the {form} {period} balance"),
         (ops.eq(kind, "ia_default"),
          "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
@@ -334,7 +334,7 @@ def next_action(ops: Any, case: Any, law: Any) -> Any:
         (ops.eq(cause, "filed_unpaid"),
          "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
         otherwise="Pull the account transcript to confirm the cause and the next IRS step",
-        fill={"date": d, "form": form, "period": period, "csed": case["csed"]},
+        fill={"date": d, "form": form, "period": period},
     )
 
 
