@@ -77,7 +77,7 @@ def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
     same_key = df.select(candidate_key().is_duplicated()).to_series()
     if not same_key.any():
         return None, empty
-    rows = (df.with_row_index("__row").filter(same_key)
+    rows = (df.select(*facts, "source_row").with_row_index("__row").filter(same_key)
             .select("__row", "source_row", *facts)
             .with_columns(pl.struct(facts).alias("__case")))
     rows = rows.with_columns(pl.col("__case").is_duplicated().alias("__dup"), pl.col("__case").is_first_distinct().alias("__first"))

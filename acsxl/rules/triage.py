@@ -172,13 +172,12 @@ def csed_status(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
     return ops.choose(
         (ops.is_null(csed), None, None),
         (ops.isin(case["collection_status"], law.csed.suspending_statuses), "suspended",
-         "collection statute suspended while the status is {status}: {csed} is the earliest it can end, and it runs later"),
+         "suspended by the collection status: the CSED shown is the earliest it can end, and it runs later"),
         (ops.coalesce(ops.days_between(csed, law.as_of), 0) < 0, "expired",
-         "collection statute ended {csed}: the balance may no longer be legally enforceable (IRC §6502)"),
+         "past the CSED: the balance may no longer be legally enforceable (IRC §6502)"),
         (ops.coalesce(ops.days_between(csed, horizon), 1) <= 0, "short",
-         "collection statute ends {csed}, within {months} months: a short statute (IRM 8.21.5)"),
+         "a short statute: the CSED falls within the horizon of IRM 8.21.5 (csed.short_statute_months)"),
         otherwise=("running", None),
-        fill={"csed": csed, "status": case["collection_status"], "months": law.csed.short_statute_months},
     )
 
 
