@@ -67,7 +67,8 @@ FAMILY_TAXPAYER = {"individual": "individual", "tfrp": "individual", "employment
 _CODE_END = "[ /=]"
 TC_FILED = r" 150(=[0-9.,]*[1-9][0-9.,]*)?[ /]"  # original return with tax (no amount given counts)
 TC_SFR = rf" 150=[0.,]+ (.* )?(290|300){_CODE_END}| 599{_CODE_END}"  # zero TC 150 then 290/300; TC 599
-TC_AUDIT = rf" (922|420|424|300){_CODE_END}|{TC_FILED}(.* )?290{_CODE_END}"  # AUR, exam, 290 after 150
+# AUR, exam, a TC 290 with tax after the TC 150 (a TC 290 for .00 assesses nothing: RR §7.1, §7.3)
+TC_AUDIT = rf" (922|420|424|300){_CODE_END}|{TC_FILED}(.* )?290(=[0-9.,]*[1-9][0-9.,]*)?[ /]"
 TC_LIEN = rf" 582{_CODE_END}"  # lien indicator: NFTL filed (RR §7.2)
 
 NO_DATE = 10**6  # days_left stand-in for "no deadline" in comparisons
@@ -90,6 +91,8 @@ def cause(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
         (ops.eq(source, "return"), "filed_unpaid", "assessment source: the filed return"),
         (ops.eq(case["n_cause_hint"], "unfiled_sfr"), "unfiled_sfr", "notice {notice} is sent when no return is on file"),
         (ops.eq(case["n_cause_hint"], "audit_adjustment"), "audit_adjustment", "notice {notice} proposes or bills an IRS adjustment"),
+        (ops.eq(case["n_cause_hint"], "filed_unpaid"), "filed_unpaid",
+         "notice {notice}: changes made at the taxpayer's request on a filed return, not an IRS adjustment"),
         (ops.matches(case["transaction_codes"], TC_SFR), "unfiled_sfr", "transcript: zero TC 150 then TC 290/300, or TC 599, marks a substitute for return"),
         (ops.matches(case["transaction_codes"], TC_AUDIT), "audit_adjustment",
          "transcript: TC 922, 420/424, 300, or TC 290 after the original TC 150: an IRS adjustment"),
