@@ -18,6 +18,8 @@ import polars as pl
 from acsxl.engine.columnar import PROBLEMS, per_row_lists, problem
 from acsxl.rules.schema import FACTS
 
+NONE_FOUND = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})  # no (row, problem)
+
 
 def _norm(name: pl.Expr) -> pl.Expr:
     return name.cast(pl.String).str.to_lowercase().str.replace_all(r"[^0-9a-z]", "")
@@ -36,9 +38,8 @@ def _by_id(df: pl.DataFrame) -> pl.Series:
 def client_keys(df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
     """The key rows are added up by, and the (row, problem) of every row whose client id is shared by
     different people in different files."""
-    empty = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})
     if df.get_column("source_file").n_unique() <= 1:
-        return _by_id(df), empty
+        return _by_id(df), NONE_FOUND
     named = df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("__row"), pl.col("client_id").cast(pl.String).alias("id"),
                       "source_file", pl.col("client_name").cast(pl.String).alias("name"), _norm(pl.col("client_name")).alias("norm"))
     conflicts = (named.filter(pl.col("id").is_not_null() & (pl.col("norm") != ""))
@@ -46,7 +47,7 @@ def client_keys(df: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
                                      pl.col("name").unique(maintain_order=True).alias("shown"))
                  .filter((pl.col("names") > 1) & (pl.col("files") > 1)))
     if conflicts.height == 0:
-        return _by_id(df), empty
+        return _by_id(df), NONE_FOUND
     rows = named.join(conflicts, on="id", how="inner")
     message = pl.format("client id {} is used for different names in different files ({}); this file's rows are taken as a client "
                         "of their own and not added up with the others: give each client its own id",
@@ -72,18 +73,17 @@ def candidate_key() -> pl.Expr:
 def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
     """Whether each row counts in the client totals (None: all do), and the (row, problem) of every row
     that is the same case as another."""
-    empty = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})
     facts = ["client_key", *(c for c in FACTS if c != "client_id")]
     same_key = df.select(candidate_key().is_duplicated()).to_series()
     if not same_key.any():
-        return None, empty
+        return None, NONE_FOUND
     rows = (df.select(*facts, "source_row").with_row_index("__row").filter(same_key)
             .select("__row", "source_row", *facts)
             .with_columns(pl.struct(facts).alias("__case")))
     rows = rows.with_columns(pl.col("__case").is_duplicated().alias("__dup"), pl.col("__case").is_first_distinct().alias("__first"))
     dups = rows.filter(pl.col("__dup"))
     if dups.height == 0:
-        return None, empty
+        return None, NONE_FOUND
     others = dups.group_by("__case").agg(pl.col("source_row").alias("__rows"))
     dups = dups.join(others, on="__case", how="left")
     own = pl.col("__rows").list.set_difference(pl.concat_list(pl.col("source_row")))

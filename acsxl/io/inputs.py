@@ -55,7 +55,6 @@ INPUT_FORMATS: dict[str, InputFormat] = {f.suffix: f for f in (
     InputFormat(".ods", "workbook"),  # OpenDocument (LibreOffice, Google Sheets' download)
 )}
 SUFFIXES = frozenset(INPUT_FORMATS)
-WORKBOOK_SUFFIXES = frozenset(s for s, f in INPUT_FORMATS.items() if f.refreshable)
 READABLE = ", ".join(s for s, f in INPUT_FORMATS.items() if f.refused is None)
 BESIDE_SUFFIX = ".acsxl-portfolio.xlsx"  # a portfolio acsxl wrote beside a client workbook: output, never input
 DEFAULT_SHEET = "Cases"
@@ -257,7 +256,7 @@ class Prefetch:
     def _run(self) -> None:
         for path, done in self._done.items():
             try:
-                if path.suffix.lower() in WORKBOOK_SUFFIXES:
+                if (found := input_format(path)) is not None and found.kind == "workbook":
                     stamp = checked(path)  # before the load: a change during it shows in take()
                     self._loaded[path] = stamp, load_sheet(path, self._sheet, self._aliases)
             except Exception:

@@ -73,19 +73,14 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
         raise NotCaseList(reason)
     if is_csv(path):
         (raw, note), sheet_name, first_row = _read_csv(path), None, 2
-        if note:
-            cases = _case_list(raw, path, sheet_name, first_row, label or path.name, stamp, aliases)
-            cases.warnings.append(note)
-            return cases
     else:
         loaded = prefetched(path, sheet, stamp) if prefetched else None
         loaded = loaded or load_sheet(path, sheet, aliases)
-        raw, sheet_name, first_row = pl.from_arrow(loaded.batch), loaded.sheet, loaded.first_row
-        if loaded.warning:
-            cases = _case_list(raw, path, sheet_name, first_row, label or path.name, stamp, aliases)
-            cases.warnings.append(loaded.warning)
-            return cases
-    return _case_list(raw, path, sheet_name, first_row, label or path.name, stamp, aliases)
+        raw, sheet_name, first_row, note = pl.from_arrow(loaded.batch), loaded.sheet, loaded.first_row, loaded.warning
+    cases = _case_list(raw, path, sheet_name, first_row, label or path.name, stamp, aliases)
+    if note:  # how the file was read (an encoding, a separator, where its table starts)
+        cases.warnings.append(note)
+    return cases
 
 
 def read_rows(rows: Sequence[Sequence[Any]], label: str, sheet: str | None = None, first_row: int = 2) -> CaseList:
