@@ -77,19 +77,21 @@ def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
     same_key = df.select(candidate_key().is_duplicated()).to_series()
     if not same_key.any():
         return None, NONE_FOUND
-    rows = (df.select(*facts, "source_row").with_row_index("__row").filter(same_key)
-            .select("__row", "source_row", *facts)
+    rows = (df.select(*facts, "source_file", "source_row").with_row_index("__row").filter(same_key)
+            .select("__row", "source_file", "source_row", *facts)
             .with_columns(pl.struct(facts).alias("__case")))
     rows = rows.with_columns(pl.col("__case").is_duplicated().alias("__dup"), pl.col("__case").is_first_distinct().alias("__first"))
     dups = rows.filter(pl.col("__dup"))
     if dups.height == 0:
         return None, NONE_FOUND
-    others = dups.group_by("__case").agg(pl.col("source_row").alias("__rows"))
-    dups = dups.join(others, on="__case", how="left")
-    own = pl.col("__rows").list.set_difference(pl.concat_list(pl.col("source_row")))
-    message = pl.format("the same case as row {} (same client, form, period and facts): counted once in the client's totals",
-                        pl.when(own.list.len() > 0).then(own).otherwise(pl.col("__rows")).list.eval(pl.element().cast(pl.String))
-                        .list.join(", row "))
+    # Each row paired with the other rows of its case, named by row, and by "another file" when there.
+    others = dups.select("__case", pl.col("__row").alias("__other"), pl.col("source_file").alias("__file"), pl.col("source_row").alias("__at"))
+    pairs = dups.select("__row", "source_file", "__case").join(others, on="__case").filter(pl.col("__other") != pl.col("__row"))
+    named = pl.format("row {}", pl.col("__at")) + pl.when(pl.col("__file").eq_missing(pl.col("source_file"))).then(pl.lit("")).otherwise(
+        pl.lit(" of another file"))
+    where = pairs.sort("__row", "__other").group_by("__row", maintain_order=True).agg(named.str.join(", ").alias("__where"))
+    dups = dups.join(where, on="__row", how="left")
+    message = pl.format("the same case as {} (same client, form, period and facts): counted once in the client's totals", pl.col("__where"))
     found = dups.select("__row", pl.lit(1, pl.Int32).alias("__order"),
                         problem(pl.lit("client_id"), message, pl.lit(None, pl.String), "rows").alias("problem"))
     counted = pl.Series([True] * df.height).scatter(dups.filter(~pl.col("__first")).get_column("__row"), False)
