@@ -74,7 +74,7 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         _say(args, f"acsxl: warning: {warning}")
     result, run = triaged.result, triaged.run
     log.seconds["triage"] = round(time.perf_counter() - started - log.seconds["read"], 3)
-    log.rows, log.rows_with_issues = result.height, triaged.rows_with_issues
+    log.rows, log.rows_with_issues, log.caveats = result.height, triaged.rows_with_issues, list(run.caveats)
     failed = 0
     if args.in_place:
         refresh_started = time.perf_counter()

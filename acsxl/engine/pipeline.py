@@ -76,11 +76,14 @@ def _add_aggregates(df: pl.DataFrame, law: Values, given: pl.DataFrame | None, c
     return df.with_columns(pl.coalesce(given.get_column(name), pl.col(name)).alias(name) for name in given.columns)
 
 
-def _rank_key(priority: pl.Expr, days_left: pl.Expr, balance: pl.Expr) -> pl.Expr:
-    """Most urgent first: higher priority, then fewer days left (none last), then the larger balance,
-    packed into one 63-bit integer (7 bits priority, 16 bits days left clamped to +-32,767, 40 bits
-    balance in cents capped near $11 billion), so a stable sort on it keeps input order for ties."""
-    points = (100 - priority.clip(0, 100)).cast(pl.Int64)
+def _rank_key(closing_right: pl.Expr, priority: pl.Expr, days_left: pl.Expr, balance: pl.Expr) -> pl.Expr:
+    """Most urgent first: rows where a right is lost at a deadline within the horizon
+    (``closing_right``, RR §3.2) before all others, then higher priority (a closing right's row is not
+    ordered by it: it ranks by its deadline), then fewer days left (none last), then the larger balance,
+    packed into one 63-bit integer (7 bits: 0 for a closing right, else 101 - priority; 16 bits days
+    left clamped to +-32,767; 40 bits balance in cents capped near $11 billion), so a stable sort on it
+    keeps input order for ties."""
+    points = pl.when(closing_right).then(0).otherwise(101 - priority.clip(0, 100)).cast(pl.Int64)
     days = (days_left.clip(-32767, 32766) + 32767).fill_null(65535).cast(pl.Int64)
     cents = (balance * 100).round(0).clip(0, 2**40 - 1).cast(pl.Int64)
     return points * 2**56 + days * 2**40 + (2**40 - 1 - cents)
@@ -128,7 +131,7 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
     ranked = (
         df.lazy().with_columns(identity_problems(df.height, shared_ids, repeated).alias("__between"))
         .select(*shown, concat_problems(pl.col("parse_problems"), pl.col("rule_problems"), pl.col("__between")).alias("problems"),
-                         *PROVENANCE, *renamed, _rank_key(pl.col("priority"), pl.col("days_left"), pl.col("bal")).alias("__key"))
+                         *PROVENANCE, *renamed, _rank_key(pl.col("closing_right"), pl.col("priority"), pl.col("days_left"), pl.col("bal")).alias("__key"))
         .sort("__key", maintain_order=True)
         .select(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rank"), pl.exclude("__key"))
         .collect(engine="in-memory")

@@ -110,8 +110,8 @@ FUNCTIONS: tuple[Function, ...] = (
              CAUSE_ARGS),
     Function("ACS_CAUSE_REASON", "cause_reason", "The evidence behind ACS_CAUSE, in one sentence.", CAUSE_ARGS),
     Function("ACS_STAGE", "stage",
-             "Where the account is in the notice sequence: pre_assessment, reminder, notice, final_notice, intent_to_levy, "
-             "levy_eligible or revenue_officer.",
+             "Where the account is in the notice sequence: pre_assessment, notice, reminder, intent_to_levy, lien, final_notice, "
+             "levy_eligible or revenue_officer (a status that bars levy keeps it out of levy_eligible).",
              (NOTICE, _arg("notice_date", "Date printed on that notice", optional=True), AS_OF, STATUS, LEVY, BALANCE,
               RESPONSE_DUE)),
     Function("ACS_DEADLINE", "next_deadline",
@@ -124,7 +124,7 @@ FUNCTIONS: tuple[Function, ...] = (
              DEADLINE_ARGS),
     Function("ACS_PASSPORT_RISK", "passport_risk",
              "Passport certification risk for seriously delinquent tax debt (IRC 7345): none, at_risk, certifiable, "
-             "certified, excluded.",
+             "certifiable_if_lower (over the lower of the amounts the sources leave open for the year), certified, excluded.",
              (_arg("individual_total", "The individual's total assessed tax debt (all periods, TFRP included)",
                    fills="balance", required=True),
               LIEN, LEVY, STATUS, AS_OF, _arg("last_notice", "Latest notice; CP508C means certified", optional=True), TCS),

@@ -54,6 +54,7 @@ class RunInfo:
     passed_over: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, reason): not case lists (acsxl's own outputs)
     file_problems: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, problem): read, but a column lost
     file_notes: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, note): how a file was read (a total row left out...)
+    caveats: Sequence[str] = field(default_factory=list)  # the law the run could not rely on (a yearly amount carried forward)
 
 
 def page_header(sheet: Sheet, run: RunInfo) -> str:
@@ -253,6 +254,8 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
     sheet.write(0, 0, f"Portfolio as of {run.as_of.isoformat()}", title)
     sheet.write(1, 0, f"{frame.height} rows, {frame.get_column('client_id').n_unique()} clients; "
                       f"acsxl {__version__}, parameters {RULEBOOK.version}")
+    if run.caveats:  # said once for the run, beside the rows that used it (their issues)
+        sheet.write(2, 0, "Unverified: " + "; ".join(run.caveats), workbook.add_format({"bold": True, "font_color": "#9C0006"}))
     sheet.set_column(0, 0, 24)
     sheet.set_column(1, 8, 14)
     money = {"Balance": "$#,##0.00"}

@@ -26,6 +26,7 @@ from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.inplace import refresh_workbook
 from acsxl.portfolio.layout import RunInfo, write_portfolio
 from acsxl.portfolio.sheets import our_portfolio
+from acsxl.rules.parameters import RULEBOOK
 
 
 @dataclass
@@ -84,17 +85,19 @@ def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date)
         return None
     frames = [c.frame.with_columns(pl.lit(i, pl.Int64).alias("source_file")) for i, c in enumerate(lists)]
     cases = combine(frames)  # each file's values as it typed them
+    caveats = RULEBOOK.carried_forward(as_of)
     run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns, passed_over=passed_over,
-                  file_problems=problems, file_notes=warnings)
-    return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], [w for _, w in warnings])
+                  file_problems=problems, file_notes=warnings, caveats=caveats)
+    return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], [w for _, w in warnings] + caveats)
 
 
 def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str) -> Triaged:
     """A case list handed over as cell values, headers first (the Cases sheet of ``book``)."""
     cases = read_rows(values, book.name, sheet)
     frame = cases.frame.with_columns(pl.lit(0, pl.Int64).alias("source_file"))
-    run = RunInfo(as_of, Sources((replace(cases.source, path=book),)), inside=book, notes="notes" in frame.columns)
-    return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS), run)
+    caveats = RULEBOOK.carried_forward(as_of)
+    run = RunInfo(as_of, Sources((replace(cases.source, path=book),)), inside=book, notes="notes" in frame.columns, caveats=caveats)
+    return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS), run, warnings=caveats)
 
 
 def write(triaged: Triaged, out: str | Path) -> None:

@@ -16,11 +16,12 @@ RAW: dict[str, Any] = tomllib.loads(
 )
 
 # Canonical vocabularies.
-STAGES = ("pre_assessment", "notice", "reminder", "intent_to_levy", "final_notice", "levy_eligible", "revenue_officer")
+STAGES = ("pre_assessment", "notice", "reminder", "intent_to_levy", "lien", "final_notice", "levy_eligible", "revenue_officer")
 COLLECTION_STATUSES: tuple[str, ...] = tuple(RAW["collection_statuses"]["values"])
 ASSESSMENT_SOURCES: tuple[str, ...] = tuple(RAW["assessment_sources"]["values"])
 NOTICES: dict[str, dict[str, Any]] = RAW["notices"]
 FORMS: dict[str, dict[str, Any]] = RAW["forms"]
+UNKNOWN_NOTICE_HINTS: tuple[tuple[str, str], ...] = tuple((h["pattern"], h["hint"]) for h in RAW["unknown_notice_hints"])
 
 # Unit of a window parameter -> window kind.
 WINDOW_KINDS = {"calendar_days": "calendar", "business_days": "business"}
@@ -41,6 +42,8 @@ class NoticeRule:
     cdp: bool
     cause_hint: str | None
     balance_due: bool
+    abroad: str | None
+    counterpart: str | None
 
 
 def _window(name: str | None, as_of: date) -> tuple[int | None, str | None]:
@@ -68,6 +71,8 @@ def notice_rules(as_of: date) -> dict[str, NoticeRule]:
             cdp=bool(n.get("cdp", False)),
             cause_hint=n.get("cause_hint"),
             balance_due=bool(n.get("balance_due", False)),
+            abroad=n.get("abroad"),
+            counterpart=n.get("counterpart"),
         )
     return out
 

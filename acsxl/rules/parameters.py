@@ -19,6 +19,7 @@ class DatedValue:
     value: Any
     reference: str
     unverified: bool = False
+    low: Any = None  # for an unverified value: the lowest one the sources leave open (the value itself when None)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Parameter:
     reference: str
     values: tuple[DatedValue, ...]  # ordered by start
     period: str | None = None
+    label: str = ""  # what a user calls it ("passport threshold"); the name when not given
 
     def entry_at(self, day: date) -> DatedValue:
         current = None
@@ -42,6 +44,22 @@ class Parameter:
 
     def at(self, day: date) -> Any:
         return self.entry_at(day).value
+
+    def carried_forward(self, day: date) -> bool:
+        """A yearly parameter asked for a year after its last published one."""
+        return self.period == "year" and day.year > self.values[-1].start.year
+
+    def caveat(self, day: date) -> str | None:
+        """Why the value in force on ``day`` cannot be relied on, in words a user reads; None when it can."""
+        entry = self.entry_at(day)
+        shown = f"${entry.value:,}" if self.unit == "USD" else f"{entry.value} {self.unit}"
+        if self.carried_forward(day):
+            return (f"no {day.year} {self.label} in acsxl's parameters ({self.name}): the {entry.start.year} amount, {shown}, "
+                    "is carried forward, unverified")
+        if entry.unverified:
+            when = f"the {entry.start.year} " if self.period == "year" else "the "
+            return f"{when}{self.label}, {shown}, is unverified ({self.name}: {entry.reference})"
+        return None
 
 
 class Branch:
@@ -92,6 +110,18 @@ class Values(Mapping[str, Any]):
         setattr(self, name, found)  # read once (and recorded as used), then an ordinary attribute
         return found
 
+    def caveat(self, name: str) -> str | None:
+        """Why the value of ``name`` in force today cannot be relied on (unverified, or a yearly amount carried
+        forward past its last published year); None when it can. The rules show it on the rows that use it."""
+        self._rulebook.used.add(name)
+        return self._rulebook[name].caveat(self.as_of)
+
+    def low(self, name: str) -> Any:
+        """The lowest value of ``name`` the sources leave open today (the value itself when they leave none)."""
+        self._rulebook.used.add(name)
+        entry = self._rulebook[name].entry_at(self.as_of)
+        return entry.value if entry.low is None else entry.low
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
 
@@ -110,6 +140,10 @@ class Rulebook:
 
     def __getitem__(self, name: str) -> Parameter:
         return self.parameters[name]
+
+    def carried_forward(self, day: date) -> list[str]:
+        """What a whole run on ``day`` must say: every yearly amount carried past its last published year."""
+        return [p.caveat(day) or "" for p in self.parameters.values() if p.values[0].start <= day and p.carried_forward(day)]
 
 
 @cache
@@ -138,6 +172,7 @@ def parse_rulebook(raw: dict[str, Any]) -> Rulebook:
                 value=entry["value"],
                 reference=entry.get("reference", ""),
                 unverified=bool(entry.get("unverified", False)),
+                low=entry.get("low"),
             )
             for key, entry in sorted(table["values"].items())
         )
@@ -148,6 +183,7 @@ def parse_rulebook(raw: dict[str, Any]) -> Rulebook:
             reference=table.get("reference", ""),
             values=entries,
             period=table.get("period"),
+            label=table.get("label", name),
         )
     return Rulebook(str(raw.get("version", "")), params)
 

@@ -136,21 +136,36 @@ def cdp_passed(ops: Any, case: Any, law: Any) -> Any:
     return ops.all(ops.is_true(case["n_cdp"]), ops.coalesce(ops.days_between(case["computed_deadline"], law.as_of), 0) < 0)
 
 
-@rule("stage", reads=("collection_status", "last_notice", "levy_issued", "cdp_passed", "n_stage"))
+@rule("levy_barred", reads=("collection_status",))
+def levy_barred(ops: Any, case: Any, law: Any) -> Any:
+    """The collection status bars or suspends levy: an agreement in effect or pending, an offer pending
+    (IRC §6331(k)), a CDP hearing pending (§6330(e)(1)), bankruptcy (11 U.S.C. §362(a)(6)), innocent
+    spouse relief requested (§6015(e)(1)(B)) (RR §2.1)."""
+    return ops.isin(case["collection_status"], law.levy.barring_statuses)
+
+
+@rule("stage", reads=("collection_status", "last_notice", "levy_issued", "cdp_passed", "n_stage", "levy_barred"))
 def stage(ops: Any, case: Any, law: Any) -> Any:
+    """The notice's stage, except: a revenue officer; levy_eligible once a levy is made or a levy CDP
+    window has passed, unless the status bars levy (RR §2.1); a lapsed lien window stays a lien stage,
+    since §6320 gives no levy authority (§6330(a)(1); RR §2.2)."""
     return ops.when(
         (ops.any(ops.eq(case["collection_status"], "revenue_officer"), ops.eq(case["last_notice"], "L725B")), "revenue_officer"),
+        (case["levy_barred"], case["n_stage"]),
         (ops.is_true(case["levy_issued"]), "levy_eligible"),
-        (case["cdp_passed"], "levy_eligible"),
+        (ops.all(case["cdp_passed"], ops.not_(ops.eq(case["n_stage"], "lien"))), "levy_eligible"),
         otherwise=case["n_stage"],
     )
 
 
-@rule("deadline_type", "next_deadline", reads=("cdp_passed", "eh_deadline", "computed_deadline", "n_deadline_type"))
+@rule("deadline_type", "next_deadline", reads=("cdp_passed", "eh_deadline", "computed_deadline", "n_deadline_type", "n_cdp",
+                                               "collection_status"))
 def deadline(ops: Any, case: Any, law: Any) -> tuple[Any, Any]:
-    """After a missed CDP window the running deadline is the equivalent hearing, then nothing."""
+    """After a missed CDP window the running deadline is the equivalent hearing, then nothing. A CDP
+    hearing requested in time (status cdp_pending) leaves no window running: nothing was missed (RR §2.1)."""
     eh_open = ops.all(case["cdp_passed"], ops.coalesce(ops.days_between(case["eh_deadline"], law.as_of), -1) >= 0)
     return ops.choose(
+        (ops.all(ops.is_true(case["n_cdp"]), ops.eq(case["collection_status"], "cdp_pending")), None, None),
         (eh_open, "equivalent_hearing", case["eh_deadline"]),
         (case["cdp_passed"], None, None),
         (ops.is_null(case["computed_deadline"]), None, None),
@@ -190,18 +205,40 @@ def individual_debt(ops: Any, case: Any, law: Any) -> Any:
     return ops.any(ops.isin(case["family"], ("individual", "tfrp")), ops.eq(case["taxpayer_type_in"], "individual"))
 
 
+@rule("passport_debt", reads=("individual_debt", "n_stage", "csed_status", "collection_status", "last_notice", "lien_filed",
+                               "transaction_codes", "levy_issued", "cdp_passed"))
+def passport_debt(ops: Any, case: Any, law: Any) -> Any:
+    """How this period counts for §7345, each period on its own (IRS Notice 2018-1; RR §5.1, §5.3):
+    ``none`` when it is not an individual's, not assessed (a deficiency or TFRP only proposed: the
+    notice's stage is pre-assessment) or past its CSED (not legally enforceable); ``excluded`` under an
+    exclusion (§7345(b)(2), IRM 5.19.25; an agreement in default, CP523, is no longer "paid in a timely
+    manner", RR §5.2); ``countable`` when a lien is filed and its §6320 window has lapsed, or a levy
+    was made (§7345(b)(1)(C)); else ``eligible`` (it would count with a lien or levy)."""
+    lien_window_open = ops.all(ops.eq(case["last_notice"], "L3172"), ops.not_(case["cdp_passed"]))
+    lien = ops.all(ops.any(ops.is_true(case["lien_filed"]), ops.matches(case["transaction_codes"], TC_LIEN)), ops.not_(lien_window_open))
+    defaulted = ops.all(ops.eq(case["collection_status"], "installment_agreement"), ops.eq(case["last_notice"], "CP523"))
+    return ops.when(
+        (ops.not_(case["individual_debt"]), "none"),
+        (ops.eq(case["n_stage"], "pre_assessment"), "none"),
+        (ops.eq(case["csed_status"], "expired"), "none"),
+        (ops.all(ops.isin(case["collection_status"], law.passport.exclusion_statuses), ops.not_(defaulted)), "excluded"),
+        (ops.any(lien, ops.is_true(case["levy_issued"])), "countable"),
+        otherwise="eligible",
+    )
+
+
+def _passport_sum(*kinds: str) -> Aggregate:
+    return Aggregate("sum", ("passport_debt", "bal"), lambda ops, case, law: ops.when(
+        (ops.isin(case["passport_debt"], kinds), case["bal"]), otherwise=0.0))
+
+
 # Client-level aggregates, by name (read by the client-level rules below).
 AGGREGATES: dict[str, Aggregate] = {
     "client_total": Aggregate("sum", ("bal",), lambda ops, case, law: case["bal"]),
-    # Debt past its collection statute is not legally enforceable, so not seriously delinquent (§7345(b)(1); RR §4.2, §5.1).
-    "individual_total": Aggregate("sum", ("individual_debt", "csed_status", "bal"), lambda ops, case, law: ops.when(
-        (ops.all(case["individual_debt"], ops.not_(ops.eq(case["csed_status"], "expired"))), case["bal"]), otherwise=0.0)),
-    "countable_total": Aggregate("sum", ("individual_debt", "collection_status", "csed_status", "bal"), lambda ops, case, law: ops.when(
-        (ops.all(case["individual_debt"], ops.not_(ops.isin(case["collection_status"], law.passport.exclusion_statuses)),
-                 ops.not_(ops.eq(case["csed_status"], "expired"))), case["bal"]),
-        otherwise=0.0)),
-    "enforced": Aggregate("any", ("individual_debt", "lien_filed", "transaction_codes", "levy_issued"), lambda ops, case, law: ops.all(
-        case["individual_debt"], ops.any(ops.is_true(case["lien_filed"]), ops.matches(case["transaction_codes"], TC_LIEN), ops.is_true(case["levy_issued"])))),
+    # An individual's assessed, enforceable debt; of it, what is not excluded; of that, what meets the lien or levy leg (RR §5.1).
+    "individual_total": _passport_sum("excluded", "eligible", "countable"),
+    "eligible_total": _passport_sum("eligible", "countable"),
+    "countable_total": _passport_sum("countable"),
     "certified": Aggregate("any", ("individual_debt", "last_notice"), lambda ops, case, law: ops.all(case["individual_debt"], ops.eq(case["last_notice"], "CP508C"))),
     "tfrp_letter": Aggregate("any", ("last_notice",), lambda ops, case, law: ops.eq(case["last_notice"], "L1153")),
     "ro_assigned": Aggregate("any", ("stage",), lambda ops, case, law: ops.eq(case["stage"], "revenue_officer")),
@@ -225,17 +262,21 @@ def payroll_risk(ops: Any, case: Any, law: Any) -> Any:
     )
 
 
-@rule("passport_risk", reads=("individual_debt", "certified", "countable_total", "enforced", "individual_total"))
+@rule("passport_risk", reads=("individual_debt", "certified", "countable_total", "eligible_total", "individual_total"))
 def passport_risk(ops: Any, case: Any, law: Any) -> Any:
-    """IRC §7345: more than the year's threshold, assessed, and a lien filed or a levy made, unless an
-    exclusion applies (RR §5). Excluded debt does not count toward the threshold."""
+    """IRC §7345 over the periods that meet the test (RR §5.1, §5.3): ``certifiable`` when they add up
+    to more than the year's threshold; ``certifiable_if_lower`` when only the lowest amount the sources
+    leave open for the year is exceeded (2026: $65,000 against the $66,000 default), rather than
+    under-warning; ``excluded`` when only excluded debt takes the total over; ``at_risk`` when the debt
+    that is not excluded passes the band (a lien or levy would make it count)."""
     threshold = law.passport.threshold
     return ops.when(
         (ops.not_(case["individual_debt"]), "none"),
         (case["certified"], "certified"),
-        (ops.all(case["countable_total"] > threshold, case["enforced"]), "certifiable"),
-        (ops.all(case["individual_total"] > threshold, case["countable_total"] <= threshold), "excluded"),
-        (case["countable_total"] > threshold * law.passport.near_threshold_band, "at_risk"),
+        (case["countable_total"] > threshold, "certifiable"),
+        (case["countable_total"] > law.low("passport.threshold"), "certifiable_if_lower"),
+        (ops.all(case["individual_total"] > threshold, case["eligible_total"] <= threshold), "excluded"),
+        (case["eligible_total"] > threshold * law.passport.near_threshold_band, "at_risk"),
         otherwise="none",
     )
 
@@ -254,14 +295,24 @@ def ro_risk(ops: Any, case: Any, law: Any) -> Any:
     )
 
 
-@rule("priority", reads=("days_left", "deadline_type", "stage", "payroll_risk", "passport_risk", "ro_risk", "bal"))
+@rule("closing_right", reads=("deadline_type", "days_left"))
+def closing_right(ops: Any, case: Any, law: Any) -> Any:
+    """A right is lost when the running deadline passes, within the ranking horizon: such rows rank
+    before every other, nearest first (RR §3.2; priority.right_deadlines, priority.right_horizon_days)."""
+    days = ops.coalesce(case["days_left"], -1)
+    return ops.all(ops.isin(case["deadline_type"], law.priority.right_deadlines), days >= 0, days <= law.priority.right_horizon_days)
+
+
+@rule("priority", reads=("days_left", "deadline_type", "stage", "payroll_risk", "passport_risk", "ro_risk", "bal", "levy_barred"))
 def priority(ops: Any, case: Any, law: Any) -> Any:
-    """0-100: the running deadline (by type, scaled by closeness), levy exposure by stage, payroll/TFRP,
-    passport and revenue-officer risk, balance size. Weights: parameters.toml, priority.*."""
+    """0-100: the running deadline (by type, scaled by closeness; a deadline that lost a right scores
+    nothing once passed, RR §3.1), levy exposure by stage (none while the status bars levy, RR §2.1),
+    payroll/TFRP, passport and revenue-officer risk, balance size. Weights: parameters.toml, priority.*."""
     closeness = law.priority.deadline_closeness
     days = ops.coalesce(case["days_left"], NO_DATE)
     share = ops.when(
         (ops.is_null(case["days_left"]), 0.0),
+        (ops.all(days < 0, ops.isin(case["deadline_type"], law.priority.right_deadlines)), 0.0),
         (days < 0, closeness["overdue"]),
         *((days <= limit, share) for limit, share in closeness["bands"]),
         otherwise=closeness["later"],
@@ -269,7 +320,7 @@ def priority(ops: Any, case: Any, law: Any) -> Any:
     balance = law.priority.balance
     points = (
         ops.lookup(case["deadline_type"], law.priority.deadline_weight, 0.0) * share
-        + ops.lookup(case["stage"], law.priority.stage_weight, 0.0)
+        + ops.when((case["levy_barred"], 0.0), otherwise=ops.lookup(case["stage"], law.priority.stage_weight, 0.0))
         + ops.lookup(case["payroll_risk"], law.priority.payroll_weight, 0.0)
         + ops.lookup(case["passport_risk"], law.priority.passport_weight, 0.0)
         + ops.lookup(case["ro_risk"], law.priority.ro_weight, 0.0)
@@ -278,71 +329,150 @@ def priority(ops: Any, case: Any, law: Any) -> Any:
     return ops.round(ops.clip(points, 0.0, 100.0))
 
 
+TC_AUR_ALONE = rf" 922{_CODE_END}"  # the underreporter flag: nothing assessed by it (RR §7.3)
+TC_ASSESSED_ADJUSTMENT = rf" (420|424|300){_CODE_END}|{TC_FILED}(.* )?290(=[0-9.,]*[1-9][0-9.,]*)?[ /]"
+
+
 @rule("next_action", reads=("next_deadline", "form", "tax_period", "deadline_type", "stage", "cause", "days_left", "last_notice",
-                             "n_stage", "payroll_risk", "passport_risk", "csed_status"))
+                             "n_stage", "payroll_risk", "passport_risk", "csed_status", "collection_status", "n_abroad", "notice_date",
+                             "family", "sfr", "return_filed", "assessment_source", "transaction_codes"))
 def next_action(ops: Any, case: Any, law: Any) -> Any:
-    """One sentence a practitioner acts on, most urgent matter first (RR §2, §3, §9)."""
+    """One sentence a practitioner acts on, most urgent matter first (RR §2, §2.1-§2.3, §3, §3.1, §9)."""
     d, form, period, kind, stage, cause = (
         case["next_deadline"], case["form"], case["tax_period"], case["deadline_type"], case["stage"], case["cause"])
     due = ops.coalesce(case["days_left"], -1) >= 0
-    statute = case["csed_status"]
+    statute, status, notice, tcs = case["csed_status"], case["collection_status"], case["last_notice"], case["transaction_codes"]
+    # A business return the IRS prepared (IRC §6020(b)) is replaced by filing the original (RR §7.3).
+    prepared_by_irs = ops.all(ops.isin(case["family"], ("employment", "business")), ops.any(
+        ops.is_true(case["sfr"]), ops.eq(case["return_filed"], False), ops.eq(case["assessment_source"], "sfr"), ops.matches(tcs, TC_SFR)))
+    abroad = " (longer, {abroad}, if the notice was addressed outside the U.S.: check the date printed on it)"
     return ops.when(
         # Past the statute nothing is collectible: not to be paid before it is verified (RR §4.2).
         (ops.eq(statute, "expired"),
          "Collection statute ended (see the CSED note): verify the CSED of each assessment from the account transcript before paying anything; "
          "the balance may be unenforceable (IRC §6502) and a payment after it is an overpayment (IRC §6401(a))"),
-        (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["last_notice"], "L3172")),
+        # A timely CDP request: nothing was missed, levy and the statute are suspended (RR §2.1).
+        (ops.eq(status, "cdp_pending"),
+         "CDP hearing requested: levy and the collection statute are suspended while it is pending (IRC §6330(e)(1)); prepare the collection "
+         "alternative and financial statement for Appeals, and petition the Tax Court within 30 days of the notice of determination (IRC §6330(d)(1))"),
+        (ops.all(ops.eq(kind, "cdp_request"), ops.eq(notice, "L3172")),
          "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
         (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["n_stage"], "levy_eligible")),
          "Levy already made: request a post-levy CDP hearing on Form 12153 by {date}"),
         (ops.eq(kind, "cdp_request"), "Request a CDP hearing on Form 12153 by {date} to stop the levy and keep Tax Court review"),
+        # Notices of deficiency: the petition window, then what is left after it (RR §3, §3.1).
+        (ops.all(ops.eq(kind, "tax_court_petition"), due, ops.eq(cause, "unfiled_sfr")),
+         "File the original return for {period} and petition the Tax Court by {date} to contest the deficiency on the substitute for return" + abroad),
+        (ops.all(ops.eq(kind, "tax_court_petition"), due),
+         "Petition the Tax Court by {date} to contest the proposed {period} deficiency; do not just pay a proposed deficiency" + abroad),
         (ops.all(ops.eq(kind, "tax_court_petition"), ops.eq(cause, "unfiled_sfr")),
-         "File the original return for {period} and petition the Tax Court by {date} to contest the deficiency on the substitute for return"),
-        (ops.eq(kind, "tax_court_petition"), "Petition the Tax Court by {date} to contest the proposed {period} deficiency"),
+         "Tax Court window closed on {date}: file the original {period} return to have the substitute for return reconsidered "
+         "(audit reconsideration, IRM 4.13.1), or pay and claim a refund; if the notice never arrived, raise the liability in a CDP hearing"),
+        (ops.eq(kind, "tax_court_petition"),
+         "Tax Court window closed on {date}, the deficiency is assessed by default: request audit reconsideration with the missing documents "
+         "(IRM 4.13.1), or pay and claim a refund; if the notice never arrived, raise the liability in a CDP hearing (IRC §6330(c)(2)(B))"),
+        (ops.all(ops.eq(kind, "tfrp_protest"), due),
+         "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review" + abroad),
         (ops.eq(kind, "tfrp_protest"),
-         "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review"),
-        (ops.eq(kind, "cp2000_response"), "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents"),
+         "TFRP protest window closed on {date}: if Letter 1153 was received, the penalty can no longer be contested in a CDP hearing "
+         "(Kazmi, T.C. Memo. 2022-13): pay one employee's withholding for one quarter and claim a refund (Form 843); if it never arrived, "
+         "contest it in a CDP hearing (Mason, 132 T.C. 301)"),
+        (ops.all(ops.eq(kind, "cp2000_response"), due),
+         "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents" + abroad),
+        (ops.eq(kind, "cp2000_response"),
+         "CP2000 window closed on {date}: a notice of deficiency follows; answer the CP2000 now anyway, and petition the Tax Court within the "
+         "90 days printed on the notice of deficiency"),
         # A short statute: an agreement or offer would suspend it (IRC §6331(k), RR §4.1), so it is weighed first.
         (ops.eq(statute, "short"),
          "Short collection statute (see the CSED note): verify it from the account transcript, and weigh that an installment agreement "
          "or offer would suspend it, before proposing one for the {form} {period} balance"),
-        (ops.eq(kind, "ia_default"),
+        (ops.all(ops.eq(kind, "ia_default"), due),
          "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
+        (ops.eq(kind, "ia_default"),
+         "CP523 date {date} has passed: the IRS may terminate the agreement (levy stays barred 30 days after a termination, IRC §6331(k)(2)); "
+         "appeal through CAP (Form 9423) or ask to reinstate it now; an agreement in default no longer keeps the passport exclusion"),
+        # What the collection status means (RR §2.1, §9.3).
+        (ops.eq(status, "bankruptcy"),
+         "Bankruptcy: the automatic stay bars levy on taxes from before the petition (11 U.S.C. §362(a)(6)) and the collection statute is "
+         "suspended for the stay plus 6 months (IRC §6503(h)); check the IRS's proof of claim and keep returns and taxes after the petition current"),
+        (ops.eq(status, "installment_agreement"),
+         "Installment agreement in effect: levy is barred (IRC §6331(k)(2)); keep every payment, return and new tax on time so it does not default"),
+        (ops.eq(status, "ia_pending"),
+         "Installment agreement requested: levy is barred while it is pending and 30 days after a rejection (IRC §6331(k)(2)); follow it up, "
+         "keep filings current, and appeal a rejection through CAP (Form 9423)"),
+        (ops.eq(status, "oic_pending"),
+         "Offer in compromise pending: levy is barred while it is pending and 30 days after a rejection (IRC §6331(k)(1)); keep filings and "
+         "estimated payments current and appeal a rejection within 30 days"),
+        (ops.eq(status, "innocent_spouse"),
+         "Innocent spouse relief requested: levy for the assessment at issue is barred until the Tax Court period after the determination "
+         "ends (IRC §6015(e)(1)(B)); answer the IRS's requests, and petition within 90 days of a denial"),
         (ops.all(ops.eq(stage, "revenue_officer"), ops.not_(ops.is_null(d))),
          "Meet the revenue officer's deadline of {date} with a collection information statement (Form 433-A or 433-B) ready"),
         (ops.eq(stage, "revenue_officer"),
          "Call the revenue officer named on Letter 725-B and prepare a collection information statement (Form 433-A or 433-B)"),
         (ops.eq(kind, "contact_irs"), "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
         (ops.all(ops.eq(kind, "intent_to_levy"), due),
-         "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy"),
+         "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy; "
+         "the failure-to-pay penalty doubles to 1% a month from the month after {ftp_date} (IRC §6651(d))"),
+        # A lapsed lien window: the lien remains, not a levy (RR §2.2).
+        (ops.all(ops.eq(kind, "equivalent_hearing"), ops.eq(notice, "L3172")),
+         "Lien CDP window missed: request a lien equivalent hearing on Form 12153 by {date} (no Tax Court review), appeal through CAP "
+         "(Form 9423), or ask for withdrawal (Form 12277), discharge or subordination of the lien; levy still needs a levy CDP notice"),
         (ops.eq(kind, "equivalent_hearing"),
          "CDP window missed: request an equivalent hearing on Form 12153 by {date} (no Tax Court review), or appeal a levy through CAP (Form 9423)"),
+        (ops.eq(stage, "lien"),
+         "Lien filed and its hearing windows passed: appeal through CAP (Form 9423), or ask for withdrawal (Form 12277, e.g. once an "
+         "installment agreement is in place), discharge or subordination; levy still needs a levy CDP notice (IRC §6330(a)(1))"),
+        (ops.all(ops.eq(stage, "levy_eligible"), ops.any(ops.eq(cause, "unfiled_sfr"), prepared_by_irs)),
+         "Levy can proceed now: file every missing return first (an offer cannot be processed, nor an agreement granted, without them: "
+         "Form 656-B), then put a collection alternative in place and ask for any levy release"),
         (ops.eq(stage, "levy_eligible"),
          "Levy can proceed now: put a collection alternative in place (installment agreement, offer in compromise or CNC) and ask for any levy release"),
+        (ops.isin(status, ("cnc", "cnc_hardship")),
+         "Currently not collectible: collection is on hold but can resume; keep filing and paying new taxes, and review if income rises"),
         (ops.all(ops.eq(cause, "unfiled_sfr"), ops.eq(stage, "pre_assessment")),
          "File the original return for {period} (or show none is due) before the IRS assesses a substitute for return"),
         (ops.eq(cause, "unfiled_sfr"), "File the original return for {period} to replace the SFR, then negotiate the corrected balance"),
+        (prepared_by_irs,
+         "File the original Form {form} return for {period} to replace the one the IRS prepared (IRC §6020(b)), then resolve the corrected balance"),
         (ops.eq(case["payroll_risk"], "tfrp_assessed"),
          "Protect the responsible person: installment agreement or offer on the TFRP, or pay one employee's share and claim a refund (Form 843) to contest it"),
         (ops.isin(case["payroll_risk"], ("present", "pyramiding", "tfrp_proposed")),
          "Make current federal tax deposits first, then request an in-business trust fund installment agreement for the {form} {period} balance"),
         (ops.eq(case["passport_risk"], "certified"),
          "Passport certified (CP508C): pay, or set up an installment agreement or offer, so the IRS reverses the certification"),
-        (ops.eq(case["passport_risk"], "certifiable"),
+        (ops.isin(case["passport_risk"], ("certifiable", "certifiable_if_lower")),
          "Prevent passport certification: set up an installment agreement or offer in compromise before the IRS certifies the debt"),
         (ops.all(ops.not_(ops.is_null(d)), due), "Pay the {form} {period} balance by {date} or set up an installment agreement"),
+        (ops.all(ops.matches(tcs, TC_AUR_ALONE), ops.not_(ops.matches(tcs, TC_ASSESSED_ADJUSTMENT))),
+         "Early warning: the underreporter program flagged {period} (TC 922) but nothing is assessed yet: compare the Wage & Income "
+         "transcript with the return and amend before a CP2000 arrives"),
         (ops.eq(cause, "audit_adjustment"),
          "Check the {period} adjustment: request audit reconsideration if it is wrong, otherwise set up payment"),
         (ops.eq(cause, "filed_unpaid"),
          "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
         otherwise="Pull the account transcript to confirm the cause and the next IRS step",
-        fill={"date": d, "form": form, "period": period},
+        fill={"date": d, "form": form, "period": period, "abroad": case["n_abroad"],
+              "ftp_date": ops.add_days(case["notice_date"], law.penalties.ftp_rate_doubles_after)},
     )
 
 
-@rule("rule_problems", reads=("n_window", "notice_date", "response_due", "sfr", "return_filed", "form", "tax_period", "last_notice"))
+@rule("rule_problems", reads=("n_window", "notice_date", "response_due", "sfr", "return_filed", "form", "tax_period", "last_notice",
+                               "n_track", "n_counterpart", "taxpayer_type", "individual_debt", "eligible_total", "csed_status", "ro_risk",
+                               "client_total"))
 def rule_problems(ops: Any, case: Any, law: Any) -> Any:
-    """Problems the rules see (a bad or missing input value is reported by the parsers, acsxl.rules.values)."""
+    """Problems the rules see (a bad or missing input value is reported by the parsers,
+    acsxl.rules.values), and an unverified parameter shown on the rows where it decides something."""
+    threshold = law.caveat("passport.threshold")
+    horizon = law.caveat("csed.short_statute_months")
+    heuristic = law.caveat("revenue_officer.balance_heuristic")
+    track, kind = case["n_track"], case["taxpayer_type"]
+    caveats = [
+        ("passport_risk", ops.all(case["individual_debt"],
+                                  case["eligible_total"] > law.low("passport.threshold") * law.passport.near_threshold_band), threshold, None),
+        ("csed_status", ops.eq(case["csed_status"], "short"), horizon, None),
+        ("ro_risk", ops.all(ops.eq(case["ro_risk"], "elevated"), case["client_total"] >= law.revenue_officer.balance_heuristic), heuristic, None),
+    ]
     return ops.problems(
         ("notice_date", ops.all(ops.not_(ops.is_null(case["n_window"])), ops.is_null(case["notice_date"]), ops.is_null(case["response_due"])),
          "missing, needed for the {notice} deadline", None),
@@ -350,7 +480,12 @@ def rule_problems(ops: Any, case: Any, law: Any) -> Any:
          "conflicting flags (SFR yes and return filed yes); SFR taken", None),
         ("tax_period", ops.all(ops.isin(case["form"], QUARTERLY_FORMS), ops.not_(ops.is_null(case["tax_period"])), ops.not_(ops.matches(case["tax_period"], "Q"))),
          "Form {form} is filed quarterly; give the quarter (e.g. 2025Q2)", case["tax_period"]),
-        fill={"notice": case["last_notice"], "form": case["form"]},
+        # The catalogue's track: a CP14 on a 941 (CP161), a CP504 on a 941 (CP504B) (RR §1.2, §1.3).
+        ("last_notice", ops.any(ops.all(ops.eq(track, "individual"), ops.eq(kind, "business")), ops.all(ops.eq(track, "business"), ops.eq(kind, "individual"))),
+         "notice {notice} is sent to {track} taxpayers but this is a {kind}'s Form {form}{instead}: check the notice code or the form", case["last_notice"]),
+        *(caveat for caveat in caveats if caveat[2]),  # a caveat has no {fields}: its text is shown as written
+        fill={"notice": case["last_notice"], "form": case["form"], "track": track, "kind": kind,
+              "instead": ops.coalesce(ops.fmt(" (a {} gets {})", kind, case["n_counterpart"]), "")},
     )
 
 
@@ -439,7 +574,7 @@ STEPS_BEFORE_AGGREGATES, STEPS_AFTER_AGGREGATES = _steps()
 MADE = tuple(name for r in RULES for name in r.makes)
 # Working columns: steps on the way, not part of a triaged case.
 WORKING = frozenset({"bal", "owed", "family", "window", "window_kind", "computed_deadline", "eh_deadline", "cdp_passed",
-                     "individual_debt", "rule_problems"})
+                     "individual_debt", "rule_problems", "levy_barred", "passport_debt", "closing_right"})
 # What a triaged case holds, in this order: its priority, the case as parsed, what the rules make, the
 # client's total. (The engine adds the rank, the problems and where the case came from.)
 RESULT = tuple(dict.fromkeys(["priority", *(f.name for f in FIELDS), *(c for c in MADE if c not in WORKING), "client_total"]))

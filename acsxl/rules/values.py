@@ -12,7 +12,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from acsxl.rules.catalogue import ASSESSMENT_SOURCES, COLLECTION_STATUSES, FORMS, NOTICES
+from acsxl.rules.catalogue import ASSESSMENT_SOURCES, COLLECTION_STATUSES, FORMS, NOTICES, UNKNOWN_NOTICE_HINTS
 
 Parsed = tuple[Any, str | None]
 
@@ -178,7 +178,8 @@ def parse_notice(value: Any) -> Parsed:
         code = NOTICE_ALIASES.get(candidate)
         if code:
             return code, None
-    return None, UNKNOWN_NOTICE.format(v=s)
+    hints = [hint for pattern, hint in UNKNOWN_NOTICE_HINTS if re.search(pattern, key)]
+    return None, UNKNOWN_NOTICE.format(v=s) + "".join(f": {hint}" for hint in hints[:1])
 
 
 _PERIOD_PATTERNS = (

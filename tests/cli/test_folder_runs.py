@@ -194,3 +194,22 @@ def test_a_closed_pipe_ends_quietly_and_the_log_can_go_to_standard_output(tmp_pa
     data = json.loads(log.stdout)
     assert data["exit_code"] == 0 and data["rows"] == 3000 and not (tmp_path / "-").exists()
     assert data["acsxl_version"] and data["parameters_version"] and "T" in data["started"] and "T" in data["finished"]
+
+
+def test_a_year_without_a_published_passport_amount_is_said_for_the_run_and_on_its_rows(tmp_path, capsys) -> None:
+    """RR §5.3: no amount for 2027 in the parameters: the 2026 one is carried forward, and the run says so
+    (standard error, the JSON log, the Summary sheet) besides the rows it can decide (their issues)."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("Client,Form,Tax Year,Balance,Notice,Notice Date,Filed,Lien\n"
+                     "A1,1040,2019,70000,CP504,2027-01-04,Y,Y\nB1,1040,2020,900,CP14,2027-02-08,Y,\n", encoding="utf-8")
+    out, log = tmp_path / "p.xlsx", tmp_path / "run.json"
+    assert main(["triage", str(cases), "--as-of", "2027-03-01", "--out", str(out), "--json-log", str(log)]) == 0
+    err = capsys.readouterr().err
+    assert "acsxl: warning: no 2027 passport threshold in acsxl's parameters (passport.threshold): the 2026 amount, $66,000, is carried forward" in err
+    assert any("carried forward" in c for c in json.loads(log.read_text())["caveats"])
+    summary = openpyxl.load_workbook(out, read_only=True)["Summary"]
+    assert "carried forward" in next(summary.iter_rows(min_row=3, max_row=3, values_only=True))[0]
+    rows = {r[2]: r for r in openpyxl.load_workbook(out, read_only=True)["Portfolio"].iter_rows(min_row=2, values_only=True)}
+    assert any("carried forward" in str(v) for v in rows["A1"]) and not any("carried forward" in str(v) for v in rows["B1"])
+    assert main(["triage", str(cases), "--as-of", "2026-03-02", "--out", str(tmp_path / "q.csv"), "--json-log", str(log), "-q"]) == 0
+    assert json.loads(log.read_text())["caveats"] == []

@@ -140,3 +140,29 @@ def test_case_lists_of_many_files_in_many_chunks_triage_as_one() -> None:
     assert out.height == 80
     negative = out.filter(pl.col("client_id") == "C0")["problems"].to_list()[0]
     assert negative[0] | {"kind": "value"} == {"field": "balance", "message": "negative amount -25.5", "value": "-25.5", "kind": "value"}
+
+
+def test_rank_is_a_plain_sort_on_closing_rights_then_score() -> None:
+    """The packed rank key (engine.pipeline._rank_key) orders as this naive sort: rows whose running
+    deadline loses a right within the horizon first, nearest first (RR §3.2); then priority, fewest
+    days left (none last), larger balance; ties keep input order. Over every scenario row, at two dates."""
+    from conftest import load_groups
+    from scenarios import group_frame
+
+    from acsxl.rules.parameters import RULEBOOK
+
+    frame = pl.concat([group_frame(g) for g in load_groups()], how="diagonal_relaxed")
+    for as_of in (AS_OF, date(2025, 6, 2)):
+        law = RULEBOOK.at(as_of)
+        out = triage(frame, as_of).sort("source_row")
+
+        def key(row: dict, law=law) -> tuple:
+            days = row["days_left"]
+            closing = row["deadline_type"] in law.priority.right_deadlines and days is not None and 0 <= days <= law.priority.right_horizon_days
+            balance = max(row["balance"] or 0.0, 0.0)
+            return (0 if closing else 1, 0 if closing else -row["priority"], 10**9 if days is None else days, -round(balance * 100), row["source_row"])
+
+        naive = [r["source_row"] for r in sorted(out.iter_rows(named=True), key=key)]
+        ranked = out.sort("rank")["source_row"].to_list()
+        assert ranked == naive
+        assert out.filter(pl.col("deadline_type") == "cdp_request")["rank"].min() < 10
