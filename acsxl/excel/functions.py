@@ -94,7 +94,7 @@ STATUS = _arg("collection_status", "Collection status: " + ", ".join(COLLECTION_
 LIEN = _arg("lien_filed", "Notice of Federal Tax Lien filed: yes/no", optional=True)
 LEVY = _arg("levy_issued", "Levy issued: yes/no", optional=True)
 TCS = _arg("transaction_codes", "Transcript transaction codes, e.g. 150 290 582", optional=True)
-DEADLINE_ARGS = (NOTICE, NOTICE_DATE, BALANCE, AS_OF, RESPONSE_DUE)
+DEADLINE_ARGS = (NOTICE, NOTICE_DATE, BALANCE, AS_OF, RESPONSE_DUE, STATUS)  # a CDP hearing requested in time (cdp_pending) leaves no window
 CAUSE_ARGS = (
     FORM, NOTICE,
     _arg("return_filed", "Was the return filed? yes/no", optional=True),

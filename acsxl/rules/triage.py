@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from acsxl.rules import calendar
@@ -333,127 +334,166 @@ TC_AUR_ALONE = rf" 922{_CODE_END}"  # the underreporter flag: nothing assessed b
 TC_ASSESSED_ADJUSTMENT = rf" (420|424|300){_CODE_END}|{TC_FILED}(.* )?290(=[0-9.,]*[1-9][0-9.,]*)?[ /]"
 
 
-@rule("next_action", reads=("next_deadline", "form", "tax_period", "deadline_type", "stage", "cause", "days_left", "last_notice",
-                             "n_stage", "payroll_risk", "passport_risk", "csed_status", "collection_status", "n_abroad", "notice_date",
-                             "family", "sfr", "return_filed", "assessment_source", "transaction_codes"))
+@rule("irs_prepared", reads=("family", "sfr", "return_filed", "assessment_source", "transaction_codes"))
+def irs_prepared(ops: Any, case: Any, law: Any) -> Any:
+    """A business return the IRS prepared (IRC §6020(b)): the original return replaces it (RR §7.3)."""
+    return ops.all(ops.isin(case["family"], ("employment", "business")), ops.any(
+        ops.is_true(case["sfr"]), ops.eq(case["return_filed"], False), ops.eq(case["assessment_source"], "sfr"),
+        ops.matches(case["transaction_codes"], TC_SFR)))
+
+
+@rule("aur_flag_only", reads=("transaction_codes",))
+def aur_flag_only(ops: Any, case: Any, law: Any) -> Any:
+    """TC 922 with no assessed adjustment: the underreporter program's early warning (RR §7.3)."""
+    return ops.all(ops.matches(case["transaction_codes"], TC_AUR_ALONE), ops.not_(ops.matches(case["transaction_codes"], TC_ASSESSED_ADJUSTMENT)))
+
+
+@dataclass(frozen=True)
+class Action:
+    """One next action: its code, when it applies (the first that does wins) and its sentence, a template
+    filled with {date}, {form}, {period}, {abroad} and {ftp_days}."""
+
+    code: str
+    applies: Callable[[Any, Any], Any]  # (ops, facts) -> condition; facts: see ``action``
+    text: str
+
+
+ABROAD = " (longer, {abroad}, if the notice was addressed outside the U.S.: check the date printed on it)"
+
+# Most urgent matter first (RR §2, §2.1-§2.3, §3, §3.1, §9).
+ACTIONS: tuple[Action, ...] = (
+    # Past the statute nothing is collectible: not to be paid before it is verified (RR §4.2).
+    Action("statute_expired", lambda ops, f: ops.eq(f.statute, "expired"),
+           "Collection statute ended (see the CSED note): verify the CSED of each assessment from the account transcript before paying anything; "
+           "the balance may be unenforceable (IRC §6502) and a payment after it is an overpayment (IRC §6401(a))"),
+    # A timely CDP request: nothing was missed, levy and the statute are suspended (RR §2.1).
+    Action("cdp_hearing_pending", lambda ops, f: ops.eq(f.status, "cdp_pending"),
+           "CDP hearing requested: levy and the collection statute are suspended while it is pending (IRC §6330(e)(1)); prepare the collection "
+           "alternative and financial statement for Appeals, and petition the Tax Court within 30 days of the notice of determination (IRC §6330(d)(1))"),
+    Action("lien_cdp_request", lambda ops, f: ops.all(ops.eq(f.kind, "cdp_request"), ops.eq(f.notice, "L3172")),
+           "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
+    Action("post_levy_cdp_request", lambda ops, f: ops.all(ops.eq(f.kind, "cdp_request"), ops.eq(f.case["n_stage"], "levy_eligible")),
+           "Levy already made: request a post-levy CDP hearing on Form 12153 by {date}"),
+    Action("cdp_request", lambda ops, f: ops.eq(f.kind, "cdp_request"),
+           "Request a CDP hearing on Form 12153 by {date} to stop the levy and keep Tax Court review"),
+    # Notices of deficiency: the petition window, then what is left after it (RR §3, §3.1).
+    Action("petition_sfr", lambda ops, f: ops.all(ops.eq(f.kind, "tax_court_petition"), f.due, ops.eq(f.cause, "unfiled_sfr")),
+           "File the original return for {period} and petition the Tax Court by {date} to contest the deficiency on the substitute for return" + ABROAD),
+    Action("petition", lambda ops, f: ops.all(ops.eq(f.kind, "tax_court_petition"), f.due),
+           "Petition the Tax Court by {date} to contest the proposed {period} deficiency; do not just pay a proposed deficiency" + ABROAD),
+    Action("petition_closed_sfr", lambda ops, f: ops.all(ops.eq(f.kind, "tax_court_petition"), ops.eq(f.cause, "unfiled_sfr")),
+           "Tax Court window closed on {date}: file the original {period} return to have the substitute for return reconsidered "
+           "(audit reconsideration, IRM 4.13.1), or pay and claim a refund; if the notice never arrived, raise the liability in a CDP hearing"),
+    Action("petition_closed", lambda ops, f: ops.eq(f.kind, "tax_court_petition"),
+           "Tax Court window closed on {date}, the deficiency is assessed by default: request audit reconsideration with the missing documents "
+           "(IRM 4.13.1), or pay and claim a refund; if the notice never arrived, raise the liability in a CDP hearing (IRC §6330(c)(2)(B))"),
+    Action("tfrp_protest", lambda ops, f: ops.all(ops.eq(f.kind, "tfrp_protest"), f.due),
+           "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review" + ABROAD),
+    Action("tfrp_protest_closed", lambda ops, f: ops.eq(f.kind, "tfrp_protest"),
+           "TFRP protest window closed on {date}: if Letter 1153 was received, the penalty can no longer be contested in a CDP hearing "
+           "(Kazmi, T.C. Memo. 2022-13): pay one employee's withholding for one quarter and claim a refund (Form 843); if it never arrived, "
+           "contest it in a CDP hearing (Mason, 132 T.C. 301)"),
+    Action("cp2000_answer", lambda ops, f: ops.all(ops.eq(f.kind, "cp2000_response"), f.due),
+           "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents" + ABROAD),
+    Action("cp2000_closed", lambda ops, f: ops.eq(f.kind, "cp2000_response"),
+           "CP2000 window closed on {date}: a notice of deficiency follows; answer the CP2000 now anyway, and petition the Tax Court within the "
+           "90 days printed on the notice of deficiency"),
+    # A short statute: an agreement or offer would suspend it (IRC §6331(k), RR §4.1), so it is weighed first.
+    Action("short_statute", lambda ops, f: ops.eq(f.statute, "short"),
+           "Short collection statute (see the CSED note): verify it from the account transcript, and weigh that an installment agreement "
+           "or offer would suspend it, before proposing one for the {form} {period} balance"),
+    Action("ia_default_cure", lambda ops, f: ops.all(ops.eq(f.kind, "ia_default"), f.due),
+           "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
+    Action("ia_default_passed", lambda ops, f: ops.eq(f.kind, "ia_default"),
+           "CP523 date {date} has passed: the IRS may terminate the agreement (levy stays barred 30 days after a termination, IRC §6331(k)(2)); "
+           "appeal through CAP (Form 9423) or ask to reinstate it now; an agreement in default no longer keeps the passport exclusion"),
+    # What the collection status means (RR §2.1, §9.3).
+    Action("bankruptcy", lambda ops, f: ops.eq(f.status, "bankruptcy"),
+           "Bankruptcy: the automatic stay bars levy on taxes from before the petition (11 U.S.C. §362(a)(6)) and the collection statute is "
+           "suspended for the stay plus 6 months (IRC §6503(h)); check the IRS's proof of claim and keep returns and taxes after the petition current"),
+    Action("installment_agreement", lambda ops, f: ops.eq(f.status, "installment_agreement"),
+           "Installment agreement in effect: levy is barred (IRC §6331(k)(2)); keep every payment, return and new tax on time so it does not default"),
+    Action("ia_pending", lambda ops, f: ops.eq(f.status, "ia_pending"),
+           "Installment agreement requested: levy is barred while it is pending and 30 days after a rejection (IRC §6331(k)(2)); follow it up, "
+           "keep filings current, and appeal a rejection through CAP (Form 9423)"),
+    Action("oic_pending", lambda ops, f: ops.eq(f.status, "oic_pending"),
+           "Offer in compromise pending: levy is barred while it is pending and 30 days after a rejection (IRC §6331(k)(1)); keep filings and "
+           "estimated payments current and appeal a rejection within 30 days"),
+    Action("innocent_spouse", lambda ops, f: ops.eq(f.status, "innocent_spouse"),
+           "Innocent spouse relief requested: levy for the assessment at issue is barred until the Tax Court period after the determination "
+           "ends (IRC §6015(e)(1)(B)); answer the IRS's requests, and petition within 90 days of a denial"),
+    Action("revenue_officer_deadline", lambda ops, f: ops.all(ops.eq(f.stage, "revenue_officer"), ops.not_(ops.is_null(f.d))),
+           "Meet the revenue officer's deadline of {date} with a collection information statement (Form 433-A or 433-B) ready"),
+    Action("revenue_officer_call", lambda ops, f: ops.eq(f.stage, "revenue_officer"),
+           "Call the revenue officer named on Letter 725-B and prepare a collection information statement (Form 433-A or 433-B)"),
+    Action("lt16_call", lambda ops, f: ops.eq(f.kind, "contact_irs"),
+           "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
+    Action("intent_to_levy_pay", lambda ops, f: ops.all(ops.eq(f.kind, "intent_to_levy"), f.due),
+           "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy; "
+           "the failure-to-pay penalty doubles to 1% a month from the month after day {ftp_days} after "
+           "the notice date (IRC §6651(d))"),
+    # A lapsed lien window: the lien remains, not a levy (RR §2.2).
+    Action("lien_equivalent_hearing", lambda ops, f: ops.all(ops.eq(f.kind, "equivalent_hearing"), ops.eq(f.notice, "L3172")),
+           "Lien CDP window missed: request a lien equivalent hearing on Form 12153 by {date} (no Tax Court review), appeal through CAP "
+           "(Form 9423), or ask for withdrawal (Form 12277), discharge or subordination of the lien; levy still needs a levy CDP notice"),
+    Action("equivalent_hearing", lambda ops, f: ops.eq(f.kind, "equivalent_hearing"),
+           "CDP window missed: request an equivalent hearing on Form 12153 by {date} (no Tax Court review), or appeal a levy through CAP (Form 9423)"),
+    Action("lien_relief", lambda ops, f: ops.eq(f.stage, "lien"),
+           "Lien filed and its hearing windows passed: appeal through CAP (Form 9423), or ask for withdrawal (Form 12277, e.g. once an "
+           "installment agreement is in place), discharge or subordination; levy still needs a levy CDP notice (IRC §6330(a)(1))"),
+    Action("levy_file_first", lambda ops, f: ops.all(ops.eq(f.stage, "levy_eligible"), ops.any(ops.eq(f.cause, "unfiled_sfr"), f.prepared_by_irs)),
+           "Levy can proceed now: file every missing return first (an offer cannot be processed, nor an agreement granted, without them: "
+           "Form 656-B), then put a collection alternative in place and ask for any levy release"),
+    Action("levy_alternative", lambda ops, f: ops.eq(f.stage, "levy_eligible"),
+           "Levy can proceed now: put a collection alternative in place (installment agreement, offer in compromise or CNC) and ask for any levy release"),
+    Action("cnc", lambda ops, f: ops.isin(f.status, ("cnc", "cnc_hardship")),
+           "Currently not collectible: collection is on hold but can resume; keep filing and paying new taxes, and review if income rises"),
+    Action("file_before_sfr", lambda ops, f: ops.all(ops.eq(f.cause, "unfiled_sfr"), ops.eq(f.stage, "pre_assessment")),
+           "File the original return for {period} (or show none is due) before the IRS assesses a substitute for return"),
+    Action("file_replace_sfr", lambda ops, f: ops.eq(f.cause, "unfiled_sfr"),
+           "File the original return for {period} to replace the SFR, then negotiate the corrected balance"),
+    Action("file_6020b", lambda ops, f: f.prepared_by_irs,
+           "File the original Form {form} return for {period} to replace the one the IRS prepared (IRC §6020(b)), then resolve the corrected balance"),
+    Action("tfrp_assessed", lambda ops, f: ops.eq(f.case["payroll_risk"], "tfrp_assessed"),
+           "Protect the responsible person: installment agreement or offer on the TFRP, or pay one employee's share and claim a refund (Form 843) to contest it"),
+    Action("payroll_deposits", lambda ops, f: ops.isin(f.case["payroll_risk"], ("present", "pyramiding", "tfrp_proposed")),
+           "Make current federal tax deposits first, then request an in-business trust fund installment agreement for the {form} {period} balance"),
+    Action("passport_certified", lambda ops, f: ops.eq(f.case["passport_risk"], "certified"),
+           "Passport certified (CP508C): pay, or set up an installment agreement or offer, so the IRS reverses the certification"),
+    Action("passport_prevent", lambda ops, f: ops.isin(f.case["passport_risk"], ("certifiable", "certifiable_if_lower")),
+           "Prevent passport certification: set up an installment agreement or offer in compromise before the IRS certifies the debt"),
+    Action("pay_by", lambda ops, f: ops.all(ops.not_(ops.is_null(f.d)), f.due),
+           "Pay the {form} {period} balance by {date} or set up an installment agreement"),
+    Action("aur_early_warning", lambda ops, f: f.case["aur_flag_only"],
+           "Early warning: the underreporter program flagged {period} (TC 922) but nothing is assessed yet: compare the Wage & Income "
+           "transcript with the return and amend before a CP2000 arrives"),
+    Action("audit_check", lambda ops, f: ops.eq(f.cause, "audit_adjustment"),
+           "Check the {period} adjustment: request audit reconsideration if it is wrong, otherwise set up payment"),
+    Action("set_up_payment", lambda ops, f: ops.eq(f.cause, "filed_unpaid"),
+           "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
+)
+NO_ACTION = Action("pull_transcript", lambda ops, f: True, "Pull the account transcript to confirm the cause and the next IRS step")
+
+
+@rule("action", reads=("next_deadline", "deadline_type", "stage", "cause", "last_notice", "n_stage", "payroll_risk", "passport_risk",
+                        "csed_status", "collection_status", "irs_prepared", "aur_flag_only"))
+def action(ops: Any, case: Any, law: Any) -> Any:
+    """Which next action applies (``ACTIONS``, first match), as a code: decided from codes and flags only,
+    so the sentence (``next_action``) is then only filled in."""
+    facts = SimpleNamespace(
+        case=case, d=case["next_deadline"], kind=case["deadline_type"], stage=case["stage"], cause=case["cause"],
+        statute=case["csed_status"], status=case["collection_status"], notice=case["last_notice"], prepared_by_irs=case["irs_prepared"],
+        due=ops.coalesce(ops.days_between(case["next_deadline"], law.as_of), -1) >= 0)
+    return ops.when(*((a.applies(ops, facts), a.code) for a in ACTIONS), otherwise=NO_ACTION.code)
+
+
+@rule("next_action", reads=("action", "next_deadline", "form", "tax_period", "n_abroad"))
 def next_action(ops: Any, case: Any, law: Any) -> Any:
-    """One sentence a practitioner acts on, most urgent matter first (RR §2, §2.1-§2.3, §3, §3.1, §9)."""
-    d, form, period, kind, stage, cause = (
-        case["next_deadline"], case["form"], case["tax_period"], case["deadline_type"], case["stage"], case["cause"])
-    due = ops.coalesce(case["days_left"], -1) >= 0
-    statute, status, notice, tcs = case["csed_status"], case["collection_status"], case["last_notice"], case["transaction_codes"]
-    # A business return the IRS prepared (IRC §6020(b)) is replaced by filing the original (RR §7.3).
-    prepared_by_irs = ops.all(ops.isin(case["family"], ("employment", "business")), ops.any(
-        ops.is_true(case["sfr"]), ops.eq(case["return_filed"], False), ops.eq(case["assessment_source"], "sfr"), ops.matches(tcs, TC_SFR)))
-    abroad = " (longer, {abroad}, if the notice was addressed outside the U.S.: check the date printed on it)"
+    """One sentence a practitioner acts on: the action's text, filled in."""
     return ops.when(
-        # Past the statute nothing is collectible: not to be paid before it is verified (RR §4.2).
-        (ops.eq(statute, "expired"),
-         "Collection statute ended (see the CSED note): verify the CSED of each assessment from the account transcript before paying anything; "
-         "the balance may be unenforceable (IRC §6502) and a payment after it is an overpayment (IRC §6401(a))"),
-        # A timely CDP request: nothing was missed, levy and the statute are suspended (RR §2.1).
-        (ops.eq(status, "cdp_pending"),
-         "CDP hearing requested: levy and the collection statute are suspended while it is pending (IRC §6330(e)(1)); prepare the collection "
-         "alternative and financial statement for Appeals, and petition the Tax Court within 30 days of the notice of determination (IRC §6330(d)(1))"),
-        (ops.all(ops.eq(kind, "cdp_request"), ops.eq(notice, "L3172")),
-         "Request a lien CDP hearing on Form 12153 by {date} to contest the lien filing and keep Tax Court review"),
-        (ops.all(ops.eq(kind, "cdp_request"), ops.eq(case["n_stage"], "levy_eligible")),
-         "Levy already made: request a post-levy CDP hearing on Form 12153 by {date}"),
-        (ops.eq(kind, "cdp_request"), "Request a CDP hearing on Form 12153 by {date} to stop the levy and keep Tax Court review"),
-        # Notices of deficiency: the petition window, then what is left after it (RR §3, §3.1).
-        (ops.all(ops.eq(kind, "tax_court_petition"), due, ops.eq(cause, "unfiled_sfr")),
-         "File the original return for {period} and petition the Tax Court by {date} to contest the deficiency on the substitute for return" + abroad),
-        (ops.all(ops.eq(kind, "tax_court_petition"), due),
-         "Petition the Tax Court by {date} to contest the proposed {period} deficiency; do not just pay a proposed deficiency" + abroad),
-        (ops.all(ops.eq(kind, "tax_court_petition"), ops.eq(cause, "unfiled_sfr")),
-         "Tax Court window closed on {date}: file the original {period} return to have the substitute for return reconsidered "
-         "(audit reconsideration, IRM 4.13.1), or pay and claim a refund; if the notice never arrived, raise the liability in a CDP hearing"),
-        (ops.eq(kind, "tax_court_petition"),
-         "Tax Court window closed on {date}, the deficiency is assessed by default: request audit reconsideration with the missing documents "
-         "(IRM 4.13.1), or pay and claim a refund; if the notice never arrived, raise the liability in a CDP hearing (IRC §6330(c)(2)(B))"),
-        (ops.all(ops.eq(kind, "tfrp_protest"), due),
-         "File a written protest of the proposed Trust Fund Recovery Penalty (Letter 1153) by {date} to keep Appeals review" + abroad),
-        (ops.eq(kind, "tfrp_protest"),
-         "TFRP protest window closed on {date}: if Letter 1153 was received, the penalty can no longer be contested in a CDP hearing "
-         "(Kazmi, T.C. Memo. 2022-13): pay one employee's withholding for one quarter and claim a refund (Form 843); if it never arrived, "
-         "contest it in a CDP hearing (Mason, 132 T.C. 301)"),
-        (ops.all(ops.eq(kind, "cp2000_response"), due),
-         "Answer the CP2000 for {period} by {date}: agree, or disagree in writing with documents" + abroad),
-        (ops.eq(kind, "cp2000_response"),
-         "CP2000 window closed on {date}: a notice of deficiency follows; answer the CP2000 now anyway, and petition the Tax Court within the "
-         "90 days printed on the notice of deficiency"),
-        # A short statute: an agreement or offer would suspend it (IRC §6331(k), RR §4.1), so it is weighed first.
-        (ops.eq(statute, "short"),
-         "Short collection statute (see the CSED note): verify it from the account transcript, and weigh that an installment agreement "
-         "or offer would suspend it, before proposing one for the {form} {period} balance"),
-        (ops.all(ops.eq(kind, "ia_default"), due),
-         "Cure the installment agreement default or call the IRS by {date} (appeal through CAP, Form 9423) to keep the agreement"),
-        (ops.eq(kind, "ia_default"),
-         "CP523 date {date} has passed: the IRS may terminate the agreement (levy stays barred 30 days after a termination, IRC §6331(k)(2)); "
-         "appeal through CAP (Form 9423) or ask to reinstate it now; an agreement in default no longer keeps the passport exclusion"),
-        # What the collection status means (RR §2.1, §9.3).
-        (ops.eq(status, "bankruptcy"),
-         "Bankruptcy: the automatic stay bars levy on taxes from before the petition (11 U.S.C. §362(a)(6)) and the collection statute is "
-         "suspended for the stay plus 6 months (IRC §6503(h)); check the IRS's proof of claim and keep returns and taxes after the petition current"),
-        (ops.eq(status, "installment_agreement"),
-         "Installment agreement in effect: levy is barred (IRC §6331(k)(2)); keep every payment, return and new tax on time so it does not default"),
-        (ops.eq(status, "ia_pending"),
-         "Installment agreement requested: levy is barred while it is pending and 30 days after a rejection (IRC §6331(k)(2)); follow it up, "
-         "keep filings current, and appeal a rejection through CAP (Form 9423)"),
-        (ops.eq(status, "oic_pending"),
-         "Offer in compromise pending: levy is barred while it is pending and 30 days after a rejection (IRC §6331(k)(1)); keep filings and "
-         "estimated payments current and appeal a rejection within 30 days"),
-        (ops.eq(status, "innocent_spouse"),
-         "Innocent spouse relief requested: levy for the assessment at issue is barred until the Tax Court period after the determination "
-         "ends (IRC §6015(e)(1)(B)); answer the IRS's requests, and petition within 90 days of a denial"),
-        (ops.all(ops.eq(stage, "revenue_officer"), ops.not_(ops.is_null(d))),
-         "Meet the revenue officer's deadline of {date} with a collection information statement (Form 433-A or 433-B) ready"),
-        (ops.eq(stage, "revenue_officer"),
-         "Call the revenue officer named on Letter 725-B and prepare a collection information statement (Form 433-A or 433-B)"),
-        (ops.eq(kind, "contact_irs"), "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
-        (ops.all(ops.eq(kind, "intent_to_levy"), due),
-         "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy; "
-         "the failure-to-pay penalty doubles to 1% a month from the month after {ftp_date} (IRC §6651(d))"),
-        # A lapsed lien window: the lien remains, not a levy (RR §2.2).
-        (ops.all(ops.eq(kind, "equivalent_hearing"), ops.eq(notice, "L3172")),
-         "Lien CDP window missed: request a lien equivalent hearing on Form 12153 by {date} (no Tax Court review), appeal through CAP "
-         "(Form 9423), or ask for withdrawal (Form 12277), discharge or subordination of the lien; levy still needs a levy CDP notice"),
-        (ops.eq(kind, "equivalent_hearing"),
-         "CDP window missed: request an equivalent hearing on Form 12153 by {date} (no Tax Court review), or appeal a levy through CAP (Form 9423)"),
-        (ops.eq(stage, "lien"),
-         "Lien filed and its hearing windows passed: appeal through CAP (Form 9423), or ask for withdrawal (Form 12277, e.g. once an "
-         "installment agreement is in place), discharge or subordination; levy still needs a levy CDP notice (IRC §6330(a)(1))"),
-        (ops.all(ops.eq(stage, "levy_eligible"), ops.any(ops.eq(cause, "unfiled_sfr"), prepared_by_irs)),
-         "Levy can proceed now: file every missing return first (an offer cannot be processed, nor an agreement granted, without them: "
-         "Form 656-B), then put a collection alternative in place and ask for any levy release"),
-        (ops.eq(stage, "levy_eligible"),
-         "Levy can proceed now: put a collection alternative in place (installment agreement, offer in compromise or CNC) and ask for any levy release"),
-        (ops.isin(status, ("cnc", "cnc_hardship")),
-         "Currently not collectible: collection is on hold but can resume; keep filing and paying new taxes, and review if income rises"),
-        (ops.all(ops.eq(cause, "unfiled_sfr"), ops.eq(stage, "pre_assessment")),
-         "File the original return for {period} (or show none is due) before the IRS assesses a substitute for return"),
-        (ops.eq(cause, "unfiled_sfr"), "File the original return for {period} to replace the SFR, then negotiate the corrected balance"),
-        (prepared_by_irs,
-         "File the original Form {form} return for {period} to replace the one the IRS prepared (IRC §6020(b)), then resolve the corrected balance"),
-        (ops.eq(case["payroll_risk"], "tfrp_assessed"),
-         "Protect the responsible person: installment agreement or offer on the TFRP, or pay one employee's share and claim a refund (Form 843) to contest it"),
-        (ops.isin(case["payroll_risk"], ("present", "pyramiding", "tfrp_proposed")),
-         "Make current federal tax deposits first, then request an in-business trust fund installment agreement for the {form} {period} balance"),
-        (ops.eq(case["passport_risk"], "certified"),
-         "Passport certified (CP508C): pay, or set up an installment agreement or offer, so the IRS reverses the certification"),
-        (ops.isin(case["passport_risk"], ("certifiable", "certifiable_if_lower")),
-         "Prevent passport certification: set up an installment agreement or offer in compromise before the IRS certifies the debt"),
-        (ops.all(ops.not_(ops.is_null(d)), due), "Pay the {form} {period} balance by {date} or set up an installment agreement"),
-        (ops.all(ops.matches(tcs, TC_AUR_ALONE), ops.not_(ops.matches(tcs, TC_ASSESSED_ADJUSTMENT))),
-         "Early warning: the underreporter program flagged {period} (TC 922) but nothing is assessed yet: compare the Wage & Income "
-         "transcript with the return and amend before a CP2000 arrives"),
-        (ops.eq(cause, "audit_adjustment"),
-         "Check the {period} adjustment: request audit reconsideration if it is wrong, otherwise set up payment"),
-        (ops.eq(cause, "filed_unpaid"),
-         "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
-        otherwise="Pull the account transcript to confirm the cause and the next IRS step",
-        fill={"date": d, "form": form, "period": period, "abroad": case["n_abroad"],
-              "ftp_date": ops.add_days(case["notice_date"], law.penalties.ftp_rate_doubles_after)},
+        *((ops.eq(case["action"], a.code), a.text) for a in ACTIONS), otherwise=NO_ACTION.text,
+        fill={"date": case["next_deadline"], "form": case["form"], "period": case["tax_period"], "abroad": case["n_abroad"],
+              "ftp_days": law.penalties.ftp_rate_doubles_after},
     )
 
 
@@ -574,7 +614,8 @@ STEPS_BEFORE_AGGREGATES, STEPS_AFTER_AGGREGATES = _steps()
 MADE = tuple(name for r in RULES for name in r.makes)
 # Working columns: steps on the way, not part of a triaged case.
 WORKING = frozenset({"bal", "owed", "family", "window", "window_kind", "computed_deadline", "eh_deadline", "cdp_passed",
-                     "individual_debt", "rule_problems", "levy_barred", "passport_debt", "closing_right"})
+                     "individual_debt", "rule_problems", "levy_barred", "passport_debt", "closing_right", "irs_prepared", "aur_flag_only",
+                     "action"})
 # What a triaged case holds, in this order: its priority, the case as parsed, what the rules make, the
 # client's total. (The engine adds the rank, the problems and where the case came from.)
 RESULT = tuple(dict.fromkeys(["priority", *(f.name for f in FIELDS), *(c for c in MADE if c not in WORKING), "client_total"]))

@@ -46,9 +46,9 @@ EXPECTED = {
                  "Optional transaction_codes, Optional balance",
     "ACS_STAGE": "last_notice, Optional notice_date, Optional as_of, Optional collection_status, Optional levy_issued, "
                  "Optional balance, Optional response_due",
-    "ACS_DEADLINE": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due",
-    "ACS_DEADLINE_TYPE": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due",
-    "ACS_DAYS_LEFT": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due",
+    "ACS_DEADLINE": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due, Optional collection_status",
+    "ACS_DEADLINE_TYPE": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due, Optional collection_status",
+    "ACS_DAYS_LEFT": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due, Optional collection_status",
     "ACS_PASSPORT_RISK": "individual_total, Optional lien_filed, Optional levy_issued, Optional collection_status, "
                          "Optional as_of, Optional last_notice, Optional transaction_codes",
     "ACS_PAYROLL_RISK": "form, Optional last_notice, Optional periods_unpaid, Optional balance",

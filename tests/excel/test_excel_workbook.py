@@ -87,7 +87,7 @@ def test_the_parts_hold_the_conf_sheet_the_cases_and_the_example_formulas(built:
     assert cases.columns[19:] == [header for header, _, _ in template.EXAMPLES]
     xml = sheet_xml(built, "Cases")
     assert '<f>ACS_CAUSE(D2,H2,K2,L2,M2,N2,F2)</f>' in xml
-    assert '<f>ACS_DEADLINE(H3,I3,F3,AsOfDay,J3)</f>' in xml
+    assert '<f>ACS_DEADLINE(H3,I3,F3,AsOfDay,J3,Q3)</f>' in xml
     # Cached values are the functions' own answers as of the sample date.
     expected = functions.call(functions.BY_NAME["ACS_CAUSE"], [
         [[x] for x in template.canonical_cases().get_column(a.target).to_list()] for a in functions.BY_NAME["ACS_CAUSE"].args
