@@ -41,7 +41,8 @@ def per_row_lists(long: pl.LazyFrame, height: int) -> pl.Series:
     """``long``'s ``problem`` values (``__row``, ``__order``: where each goes) as one list per row of a
     column of ``height`` rows, null where a row has none. (A list built per row by ``concat_list``
     over a struct column costs far more: bench/RESULTS.md.)"""
-    lists = long.group_by("__row").agg(pl.col("problem").sort_by("__order", maintain_order=True)).collect(engine="in-memory")
+    # Sorted first, then grouped keeping order: no sort inside each group (which cost several times more).
+    lists = long.sort("__row", "__order", maintain_order=True).group_by("__row", maintain_order=True).agg("problem").collect(engine="in-memory")
     at = pl.repeat(None, height, dtype=pl.UInt32, eager=True).scatter(
         lists.get_column("__row"), pl.int_range(lists.height, eager=True, dtype=pl.UInt32))
     return lists.get_column("problem").cast(PROBLEMS).gather(at)
@@ -128,6 +129,9 @@ class VecOps:
     def coalesce(self, *values: Any) -> pl.Expr:
         return pl.coalesce([self.lit(v) for v in values])
 
+    def pick(self, value: pl.Expr, templates: Mapping[Any, str], otherwise: str, fill: Mapping[str, Any]) -> pl.Expr:
+        return self.when(*((self.eq(value, key), text) for key, text in templates.items()), otherwise=otherwise, fill=fill)
+
     def lookup(self, value: pl.Expr, mapping: Mapping[Any, Any], default: Any = None) -> pl.Expr:
         """On categories: a table over the column's category numbers and one gather (a hash lookup
         per row costs two to three times as much)."""
@@ -153,16 +157,21 @@ class VecOps:
     def problems(self, *found: tuple[str, Any, str, Any], fill: Mapping[str, Any] | None = None) -> pl.Expr:
         """Built only for the rows where some condition holds (a few rows in a hundred)."""
         parts = []
+        constant = [not FIELD.search(message) for _, _, message, _ in found]  # a message without fields is not built per row
         for i, (_, condition, message, value) in enumerate(found):
-            parts += [self.is_true(self.lit(condition)).alias(f"c{i}"), self.when((condition, message), fill=fill).alias(f"m{i}"),
-                      (pl.lit(None, pl.String) if value is None else _as_text(self.lit(value))).alias(f"v{i}")]
-        fields = [field for field, *_ in found]
+            parts.append(self.is_true(self.lit(condition)).alias(f"c{i}"))
+            if not constant[i]:
+                parts.append(self.when((condition, message), fill=fill).alias(f"m{i}"))
+            if value is not None:
+                parts.append(_as_text(self.lit(value)).alias(f"v{i}"))
 
         def run(packed: pl.Series) -> pl.Series:
             frame = packed.struct.unnest().with_row_index("__row")
             long = pl.concat([frame.lazy().filter(pl.col(f"c{i}")).select(
-                "__row", pl.lit(i, pl.Int32).alias("__order"), problem(pl.lit(field), pl.col(f"m{i}"), pl.col(f"v{i}"), "rule").alias("problem"))
-                for i, field in enumerate(fields)])
+                "__row", pl.lit(i, pl.Int32).alias("__order"),
+                problem(pl.lit(field), pl.lit(message) if constant[i] else pl.col(f"m{i}"),
+                        pl.lit(None, pl.String) if value is None else pl.col(f"v{i}"), "rule").alias("problem"))
+                for i, (field, _, message, value) in enumerate(found)])
             return per_row_lists(long, frame.height)
         return pl.struct(parts).map_batches(run, return_dtype=PROBLEMS)
 

@@ -41,6 +41,9 @@ class RowOps:
     def eq(self, value: Any, other: Any) -> bool:
         return value is not None and value == other
 
+    def pick(self, value: Any, templates: Mapping[Any, str], otherwise: str, fill: Mapping[str, Any]) -> Any:
+        return self._fill(templates.get(value, otherwise) if value is not None else otherwise, fill)
+
     def isin(self, value: Any, options: Sequence[Any]) -> bool:
         return value is not None and value in options
 

@@ -44,6 +44,9 @@ class Ops(Protocol):
     def lookup(self, value: Any, mapping: Mapping[Any, Any], default: Any = None) -> Any:
         """``mapping[value]``, ``default`` when absent or missing."""
 
+    def pick(self, value: Any, templates: Mapping[Any, str], otherwise: str, fill: Mapping[str, Any]) -> Any:
+        """The template ``templates[value]`` (``otherwise`` when absent or missing), filled from ``fill``."""
+
     def fmt(self, template: str, *args: Any) -> Any:
         """``template`` with its ``{}`` filled; missing when any argument is."""
 

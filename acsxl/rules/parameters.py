@@ -84,6 +84,7 @@ class Values(Mapping[str, Any]):
         self._values = {name: p.at(day) for name, p in rulebook.parameters.items() if p.values[0].start <= day}
         prefixes = {".".join(name.split(".")[:i]) for name in rulebook.parameters for i in range(1, name.count(".") + 1)}
         self._branches = {prefix: Branch(self, prefix) for prefix in prefixes}
+        self._caveats: dict[str, str | None] = {}
 
     def __getitem__(self, name: str) -> Any:
         self._rulebook.used.add(name)
@@ -114,7 +115,9 @@ class Values(Mapping[str, Any]):
         """Why the value of ``name`` in force today cannot be relied on (unverified, or a yearly amount carried
         forward past its last published year); None when it can. The rules show it on the rows that use it."""
         self._rulebook.used.add(name)
-        return self._rulebook[name].caveat(self.as_of)
+        if name not in self._caveats:
+            self._caveats[name] = self._rulebook[name].caveat(self.as_of)
+        return self._caveats[name]
 
     def low(self, name: str) -> Any:
         """The lowest value of ``name`` the sources leave open today (the value itself when they leave none)."""

@@ -472,6 +472,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("set_up_payment", lambda ops, f: ops.eq(f.cause, "filed_unpaid"),
            "Set up payment for the {form} {period} balance (full pay, installment agreement or offer) and ask for first-time penalty abatement"),
 )
+ACTION_TEXTS = {a.code: a.text for a in ACTIONS}
 NO_ACTION = Action("pull_transcript", lambda ops, f: True, "Pull the account transcript to confirm the cause and the next IRS step")
 
 
@@ -490,11 +491,9 @@ def action(ops: Any, case: Any, law: Any) -> Any:
 @rule("next_action", reads=("action", "next_deadline", "form", "tax_period", "n_abroad"))
 def next_action(ops: Any, case: Any, law: Any) -> Any:
     """One sentence a practitioner acts on: the action's text, filled in."""
-    return ops.when(
-        *((ops.eq(case["action"], a.code), a.text) for a in ACTIONS), otherwise=NO_ACTION.text,
-        fill={"date": case["next_deadline"], "form": case["form"], "period": case["tax_period"], "abroad": case["n_abroad"],
-              "ftp_days": law.penalties.ftp_rate_doubles_after},
-    )
+    return ops.pick(case["action"], ACTION_TEXTS, NO_ACTION.text,
+                    fill={"date": case["next_deadline"], "form": case["form"], "period": case["tax_period"], "abroad": case["n_abroad"],
+                          "ftp_days": law.penalties.ftp_rate_doubles_after})
 
 
 @rule("rule_problems", reads=("n_window", "notice_date", "response_due", "sfr", "return_filed", "form", "tax_period", "last_notice",
