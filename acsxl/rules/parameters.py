@@ -58,7 +58,8 @@ class Parameter:
                     "is carried forward, unverified")
         if entry.unverified:
             when = f"the {entry.start.year} " if self.period == "year" else "the "
-            return f"{when}{self.label}, {shown}, is unverified ({self.name}: {entry.reference})"
+            also = "" if entry.low is None else (f"${entry.low:,}" if self.unit == "USD" else f"{entry.low}") + " is also possible; "
+            return f"{when}{self.label}, {shown}, is unverified ({also}{self.name} in acsxl's parameters)"
         return None
 
 

@@ -430,8 +430,8 @@ ACTIONS: tuple[Action, ...] = (
            "Call the IRS by {date} about the LT16 with a resolution proposal, before a revenue officer is assigned"),
     Action("intent_to_levy_pay", lambda ops, f: ops.all(ops.eq(f.kind, "intent_to_levy"), f.due),
            "Pay the {form} {period} balance or set up an installment agreement before {date} to head off the final notice and levy; "
-           "the failure-to-pay penalty doubles to 1% a month from the month after day {ftp_days} after "
-           "the notice date (IRC §6651(d))"),
+           "the failure-to-pay penalty doubles to 1% a month from the first month that begins more than {ftp_days} days "
+           "after the notice date (IRC §6651(d))"),
     # A lapsed lien window: the lien remains, not a levy (RR §2.2).
     Action("lien_equivalent_hearing", lambda ops, f: ops.all(ops.eq(f.kind, "equivalent_hearing"), ops.eq(f.notice, "L3172")),
            "Lien CDP window missed: request a lien equivalent hearing on Form 12153 by {date} (no Tax Court review), appeal through CAP "
