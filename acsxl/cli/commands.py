@@ -75,6 +75,7 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
     result, run = triaged.result, triaged.run
     log.seconds["triage"] = round(time.perf_counter() - started - log.seconds["read"], 3)
     log.rows, log.rows_with_issues, log.caveats = result.height, triaged.rows_with_issues, list(run.caveats)
+    log.rows_with_unverified = triaged.rows_with_unverified
     failed = 0
     if args.in_place:
         refresh_started = time.perf_counter()
@@ -104,7 +105,9 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
     refreshed = sum(d.status == "refreshed" for d in log.in_place)
     skipped, problems = run.skipped, run.file_problems
     _say(args, f"acsxl: triaged {result.height} rows from {len(run.sources.files)} file(s) as of {as_of.isoformat()} "
-               f"({log.rows_with_issues} with issues{f', {len(skipped)} file(s) skipped' if skipped else ''}"
+               f"({log.rows_with_issues} with issues"
+               f"{f', {log.rows_with_unverified} using an unverified amount' if log.rows_with_unverified else ''}"
+               f"{f', {len(skipped)} file(s) skipped' if skipped else ''}"
                f"{f', {len(problems)} file problem(s)' if problems else ''}) "
                f"in {log.seconds['total']:.2f}s -> {out or ('standard output' if stdout else 'no combined output')}"
                + (f"; {refreshed} workbook(s) refreshed in place" if args.in_place else ""))

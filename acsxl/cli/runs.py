@@ -51,6 +51,7 @@ class RunLog:
     in_place: list[InPlace] = field(default_factory=list)
     rows: int = 0
     rows_with_issues: int = 0
+    rows_with_unverified: int = 0  # rows that used an amount acsxl could not verify (kind "unverified" in their issues)
     caveats: list[str] = field(default_factory=list)  # the law the run could not rely on (acsxl.rules.parameters.Rulebook.carried_forward)
     seconds: dict[str, float] = field(default_factory=dict)
     exit_code: int = 0

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from acsxl.rules import calendar
-from acsxl.rules.ops import FIELD
+from acsxl.rules.ops import FIELD, with_kind
 
 PROBLEM = pl.Struct({"field": pl.String, "message": pl.String, "value": pl.String, "kind": pl.String})
 PROBLEMS = pl.List(PROBLEM)  # a row's problems; null when it has none
@@ -154,11 +154,12 @@ class VecOps:
         a, b = ((self.lit(p).to_physical().cast(pl.Int32).cast(pl.Int64) + 1).fill_null(0) for p in (first, second))
         return a * 2**32 + b
 
-    def problems(self, *found: tuple[str, Any, str, Any], fill: Mapping[str, Any] | None = None) -> pl.Expr:
+    def problems(self, *found: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> pl.Expr:
         """Built only for the rows where some condition holds (a few rows in a hundred)."""
+        found = tuple(with_kind(f) for f in found)
         parts = []
-        constant = [not FIELD.search(message) for _, _, message, _ in found]  # a message without fields is not built per row
-        for i, (_, condition, message, value) in enumerate(found):
+        constant = [not FIELD.search(message) for _, _, message, _, _ in found]  # a message without fields is not built per row
+        for i, (_, condition, message, value, _) in enumerate(found):
             parts.append(self.is_true(self.lit(condition)).alias(f"c{i}"))
             if not constant[i]:
                 parts.append(self.when((condition, message), fill=fill).alias(f"m{i}"))
@@ -170,8 +171,8 @@ class VecOps:
             long = pl.concat([frame.lazy().filter(pl.col(f"c{i}")).select(
                 "__row", pl.lit(i, pl.Int32).alias("__order"),
                 problem(pl.lit(field), pl.lit(message) if constant[i] else pl.col(f"m{i}"),
-                        pl.lit(None, pl.String) if value is None else pl.col(f"v{i}"), "rule").alias("problem"))
-                for i, (field, _, message, value) in enumerate(found)])
+                        pl.lit(None, pl.String) if value is None else pl.col(f"v{i}"), kind).alias("problem"))
+                for i, (field, _, message, value, kind) in enumerate(found)])
             return per_row_lists(long, frame.height)
         return pl.struct(parts).map_batches(run, return_dtype=PROBLEMS)
 

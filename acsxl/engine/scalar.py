@@ -15,6 +15,7 @@ from typing import Any
 from acsxl.rules import calendar
 from acsxl.rules import values as v
 from acsxl.rules.catalogue import NOTICE_FIELDS, notice_rules
+from acsxl.rules.ops import with_kind
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.rules.schema import FACTS, FIELDS
 from acsxl.rules.triage import AGGREGATES, QUARTERLY_FORMS, RESULT, STEPS_AFTER_AGGREGATES, STEPS_BEFORE_AGGREGATES
@@ -83,9 +84,9 @@ class RowOps:
     def key(self, first: Any, second: Any) -> tuple[Any, Any]:
         return first, second
 
-    def problems(self, *found: tuple[str, Any, str, Any], fill: Mapping[str, Any] | None = None) -> list[dict[str, Any]] | None:
-        out = [{"field": field, "message": self._fill(message, fill or {}), "value": None if value is None else _text(value), "kind": "rule"}
-               for field, condition, message, value in found if condition]
+    def problems(self, *found: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> list[dict[str, Any]] | None:
+        out = [{"field": field, "message": self._fill(message, fill or {}), "value": None if value is None else _text(value), "kind": kind}
+               for field, condition, message, value, kind in (with_kind(f) for f in found) if condition]
         return out or None
 
     def matches(self, value: Any, pattern: str) -> bool:

@@ -68,6 +68,8 @@ def issue_rows(result: pl.DataFrame, sources: Sources) -> pl.DataFrame:
         .select("rank", "client_id", "source_file", "source_row", "problems")
         .explode("problems")
         .join(sources.frame(), on="source_file", how="left", maintain_order="left")
+        # Problems to fix first; a note that a row used an unverified amount after them.
+        .sort(pl.col("problems").struct.field("kind") == "unverified", maintain_order=True)
     )
     return problems.select(
         pl.coalesce("workbook", pl.lit("(cases given directly)")).alias("workbook"), "sheet", pl.col("source_row").alias("row"),

@@ -29,6 +29,10 @@ from acsxl.portfolio.sheets import our_portfolio
 from acsxl.rules.parameters import RULEBOOK
 
 
+def _kinds() -> pl.Expr:
+    return pl.col("problems").list.eval(pl.element().struct.field("kind"))
+
+
 @dataclass
 class Triaged:
     """A triaged run: the engine's rows (ranked), what the outputs need to know of the run, and how
@@ -42,7 +46,13 @@ class Triaged:
 
     @property
     def rows_with_issues(self) -> int:
-        return int(self.result.get_column("problems").is_not_null().sum())
+        """Rows with a problem to fix (not counting a row whose only note is an unverified amount it used)."""
+        return int(self.result.select(_kinds().list.eval(pl.element() != "unverified").list.any().fill_null(False).sum()).item())
+
+    @property
+    def rows_with_unverified(self) -> int:
+        """Rows that used an amount acsxl could not verify (their issues say which)."""
+        return int(self.result.select(_kinds().list.contains("unverified").fill_null(False).sum()).item())
 
     def shown(self) -> pl.DataFrame:
         """The rows as the user sees them (CSV, Parquet, ``ACS_TRIAGE``)."""

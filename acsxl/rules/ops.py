@@ -53,10 +53,11 @@ class Ops(Protocol):
     def key(self, first: Any, second: Any) -> Any:
         """A value equal exactly when both parts are (for counting distinct combinations)."""
 
-    def problems(self, *found: tuple[str, Any, str, Any], fill: Mapping[str, Any] | None = None) -> Any:
-        """The problems a rule finds: for each ``(field, condition, message, value)`` whose condition
-        holds, ``{field, message, value, kind: "rule"}`` (message a template filled from ``fill``);
-        missing when there are none."""
+    def problems(self, *found: tuple[Any, ...], fill: Mapping[str, Any] | None = None) -> Any:
+        """The problems a rule finds: for each ``(field, condition, message, value[, kind])`` whose
+        condition holds, ``{field, message, value, kind}`` (message a template filled from ``fill``; kind
+        "rule" unless given, "unverified" for a parameter the row used that is not verified); missing
+        when there are none."""
 
     def matches(self, value: Any, pattern: str) -> Any:
         """Whether the text contains the regular expression ``pattern`` (False when missing)."""
@@ -77,3 +78,8 @@ class Ops(Protocol):
 
 
 Rule = Callable[[Any, Any, Any], Any]  # rule(ops, case, law)
+
+
+def with_kind(found: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A problem as ``(field, condition, message, value, kind)``: kind "rule" when not given."""
+    return found if len(found) == 5 else (*found, "rule")

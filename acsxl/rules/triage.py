@@ -522,7 +522,7 @@ def rule_problems(ops: Any, case: Any, law: Any) -> Any:
         # The catalogue's track: a CP14 on a 941 (CP161), a CP504 on a 941 (CP504B) (RR §1.2, §1.3).
         ("last_notice", ops.any(ops.all(ops.eq(track, "individual"), ops.eq(kind, "business")), ops.all(ops.eq(track, "business"), ops.eq(kind, "individual"))),
          "notice {notice} is sent to {track} taxpayers but this is a {kind}'s Form {form}{instead}: check the notice code or the form", case["last_notice"]),
-        *(caveat for caveat in caveats if caveat[2]),  # a caveat has no {fields}: its text is shown as written
+        *((*caveat, "unverified") for caveat in caveats if caveat[2]),  # a caveat has no {fields}: its text is shown as written
         fill={"notice": case["last_notice"], "form": case["form"], "track": track, "kind": kind,
               "instead": ops.coalesce(ops.fmt(" (a {} gets {})", kind, case["n_counterpart"]), "")},
     )

@@ -196,3 +196,14 @@ def test_a_bad_value_with_separators_in_it_is_one_issue_naming_its_column(tmp_pa
         ("balance", '"n/a; see: notes" is not a number', "n/a; see: notes", 2)]
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     assert pl.read_csv(tmp_path / "p.csv")["issues"].to_list() == ['balance: "n/a; see: notes" is not a number']
+
+
+def test_the_issues_sheet_lists_problems_to_fix_before_rows_that_only_used_an_unverified_amount(tmp_path) -> None:
+    """The sample as of 2026-11-23: its few bad cells come first, then the rows that used the unverified
+    2026 passport amount or the revenue-officer heuristic (kind "unverified"), so neither buries the other."""
+    out = tmp_path / "p.xlsx"
+    assert main(["triage", str(Path(__file__).parents[2] / "sample_data"), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
+    rows = list(openpyxl.load_workbook(out, read_only=True)["Issues"].iter_rows(min_row=2, values_only=True))
+    unverified = ["is unverified" in str(r[4]) for r in rows]
+    assert any(unverified) and not all(unverified)
+    assert unverified == sorted(unverified), "an unverified-amount note came before a problem to fix"
