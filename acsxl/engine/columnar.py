@@ -7,7 +7,7 @@ over their category numbers (``lookup``), filling text templates segment by segm
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -128,6 +128,9 @@ class VecOps:
 
     def coalesce(self, *values: Any) -> pl.Expr:
         return pl.coalesce([self.lit(v) for v in values])
+
+    def first(self, cases: Iterable[tuple[Callable[[], Any], Any]], otherwise: Any) -> pl.Expr:
+        return self.when(*((condition(), value) for condition, value in cases), otherwise=otherwise)
 
     def pick(self, value: pl.Expr, templates: Mapping[Any, str], otherwise: str, fill: Mapping[str, Any]) -> pl.Expr:
         return self.when(*((self.eq(value, key), text) for key, text in templates.items()), otherwise=otherwise, fill=fill)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
@@ -41,6 +41,9 @@ class RowOps:
 
     def eq(self, value: Any, other: Any) -> bool:
         return value is not None and value == other
+
+    def first(self, cases: Iterable[tuple[Callable[[], Any], Any]], otherwise: Any) -> Any:
+        return next((value for condition, value in cases if condition()), otherwise)
 
     def pick(self, value: Any, templates: Mapping[Any, str], otherwise: str, fill: Mapping[str, Any]) -> Any:
         return self._fill(templates.get(value, otherwise) if value is not None else otherwise, fill)

@@ -14,7 +14,7 @@ templates name their fields in braces (``"Pay by {date}"``), filled from ``fill`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 FIELD = re.compile(r"\{(\w+)\}")  # a template's field: "Pay by {date}"
@@ -43,6 +43,10 @@ class Ops(Protocol):
 
     def lookup(self, value: Any, mapping: Mapping[Any, Any], default: Any = None) -> Any:
         """``mapping[value]``, ``default`` when absent or missing."""
+
+    def first(self, cases: Iterable[tuple[Callable[[], Any], Any]], otherwise: Any) -> Any:
+        """``when`` with each condition given as a function making it: one case's values stop at the first
+        that holds; columns evaluate them all."""
 
     def pick(self, value: Any, templates: Mapping[Any, str], otherwise: str, fill: Mapping[str, Any]) -> Any:
         """The template ``templates[value]`` (``otherwise`` when absent or missing), filled from ``fill``."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -485,7 +486,7 @@ def action(ops: Any, case: Any, law: Any) -> Any:
         case=case, d=case["next_deadline"], kind=case["deadline_type"], stage=case["stage"], cause=case["cause"],
         statute=case["csed_status"], status=case["collection_status"], notice=case["last_notice"], prepared_by_irs=case["irs_prepared"],
         due=ops.coalesce(ops.days_between(case["next_deadline"], law.as_of), -1) >= 0)
-    return ops.when(*((a.applies(ops, facts), a.code) for a in ACTIONS), otherwise=NO_ACTION.code)
+    return ops.first(((partial(a.applies, ops, facts), a.code) for a in ACTIONS), otherwise=NO_ACTION.code)
 
 
 @rule("next_action", reads=("action", "next_deadline", "form", "tax_period", "n_abroad"))
