@@ -39,13 +39,15 @@ Rows are ranked in two tiers, with the numbers from `acsxl/rules/parameters.toml
    1. **The running deadline**: points by deadline type ({_weights(p.deadline_weight)}) times a closeness
       share: {bands}, later {_share(closeness["later"])}, already passed {_share(closeness["overdue"])}. A
       deadline that lost a right scores nothing once passed (RR §3.1): what is left counts instead (the
-      equivalent-hearing year, the stage).
+      equivalent-hearing year, the stage). No deadline scores past the collection statute (RR §4.2).
    2. **Levy exposure** by stage: {_weights(p.stage_weight)}; none while the collection status bars
-      levy ({barring}; RR §2.1).
-   3. **Payroll / TFRP**: {_weights(p.payroll_weight)}.
-   4. **Passport**: {_weights(p.passport_weight)}.
-   5. **Revenue officer**: {_weights(p.ro_weight)}.
-   6. **Balance size**: up to {balance["weight"]:g} points,
+      levy ({barring}; RR §2.1), nor once the collection statute has ended (no levy may begin, IRC §6502(a)).
+   3. **Collection statute**: {_weights(p.csed_weight)} (an agreement or offer would suspend a short
+      statute: RR §4.2).
+   4. **Payroll / TFRP**: {_weights(p.payroll_weight)}.
+   5. **Passport**: {_weights(p.passport_weight)}.
+   6. **Revenue officer**: {_weights(p.ro_weight)}.
+   7. **Balance size**: up to {balance["weight"]:g} points,
       `{balance["weight"]:g} × log10(1 + balance) / log10({balance["full_at"]:,})`.
 
    The sum is capped at 100 and rounded.

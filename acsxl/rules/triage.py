@@ -305,15 +305,18 @@ def closing_right(ops: Any, case: Any, law: Any) -> Any:
     return ops.all(ops.isin(case["deadline_type"], law.priority.right_deadlines), days >= 0, days <= law.priority.right_horizon_days)
 
 
-@rule("priority", reads=("days_left", "deadline_type", "stage", "payroll_risk", "passport_risk", "ro_risk", "bal", "levy_barred"))
+@rule("priority", reads=("days_left", "deadline_type", "stage", "payroll_risk", "passport_risk", "ro_risk", "bal", "levy_barred",
+                          "csed_status"))
 def priority(ops: Any, case: Any, law: Any) -> Any:
     """0-100: the running deadline (by type, scaled by closeness; a deadline that lost a right scores
-    nothing once passed, RR §3.1), levy exposure by stage (none while the status bars levy, RR §2.1),
-    payroll/TFRP, passport and revenue-officer risk, balance size. Weights: parameters.toml, priority.*."""
+    nothing once passed, RR §3.1; none past the collection statute), levy exposure by stage (none while the status bars levy, RR §2.1, or
+    once the collection statute has ended, §6502(a)), a short statute (RR §4.2), payroll/TFRP, passport
+    and revenue-officer risk, balance size. Weights: parameters.toml, priority.*."""
     closeness = law.priority.deadline_closeness
     days = ops.coalesce(case["days_left"], NO_DATE)
     share = ops.when(
         (ops.is_null(case["days_left"]), 0.0),
+        (ops.eq(case["csed_status"], "expired"), 0.0),  # past the statute nothing is urgent collection work (§6502(a); RR §4.2)
         (ops.all(days < 0, ops.isin(case["deadline_type"], law.priority.right_deadlines)), 0.0),
         (days < 0, closeness["overdue"]),
         *((days <= limit, share) for limit, share in closeness["bands"]),
@@ -322,7 +325,9 @@ def priority(ops: Any, case: Any, law: Any) -> Any:
     balance = law.priority.balance
     points = (
         ops.lookup(case["deadline_type"], law.priority.deadline_weight, 0.0) * share
-        + ops.when((case["levy_barred"], 0.0), otherwise=ops.lookup(case["stage"], law.priority.stage_weight, 0.0))
+        + ops.when((ops.any(case["levy_barred"], ops.eq(case["csed_status"], "expired")), 0.0),
+                   otherwise=ops.lookup(case["stage"], law.priority.stage_weight, 0.0))
+        + ops.lookup(case["csed_status"], law.priority.csed_weight, 0.0)
         + ops.lookup(case["payroll_risk"], law.priority.payroll_weight, 0.0)
         + ops.lookup(case["passport_risk"], law.priority.passport_weight, 0.0)
         + ops.lookup(case["ro_risk"], law.priority.ro_weight, 0.0)

@@ -117,3 +117,19 @@ def test_an_unverified_or_carried_forward_amount_has_a_caveat_and_the_lower_amou
         assert law.low("passport.threshold") == low and law.passport.threshold == {2025: 64000}.get(year, 66000)
     assert RULEBOOK.carried_forward(date(2026, 12, 31)) == []
     assert [c.split(":")[0] for c in RULEBOOK.carried_forward(date(2027, 1, 1))] == ["no 2027 passport threshold in acsxl's parameters (passport.threshold)"]
+
+
+def test_every_code_a_parameter_names_is_in_its_vocabulary() -> None:
+    """The weights, the rights, the statuses named in the parameters are codes the rules make or read:
+    a misspelt code would weigh nothing, silently."""
+    from acsxl.rules.catalogue import COLLECTION_STATUSES
+
+    law = RULEBOOK.at(date(2026, 12, 7))
+    deadline_types = DEADLINE_TYPES | {"equivalent_hearing", "respond_by"}
+    assert set(law.priority.deadline_weight) == deadline_types
+    assert set(law.priority.right_deadlines) <= deadline_types
+    assert set(law.priority.stage_weight) <= set(STAGES)
+    assert set(law.priority.csed_weight) <= {"expired", "short", "running", "suspended"}
+    for statuses in (law.levy.barring_statuses, law.csed.suspending_statuses, law.passport.exclusion_statuses):
+        assert set(statuses) <= set(COLLECTION_STATUSES)
+    assert set(law.priority.passport_weight) <= {"certified", "certifiable", "certifiable_if_lower", "excluded", "at_risk", "none"}
