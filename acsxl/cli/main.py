@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default=None, metavar="OUT",
                    help=f"output file; the format follows the extension ({', '.join(FORMATS)}); '-' or omitted: CSV on "
                    "standard output (omitted with --in-place: no combined output)")
+    t.add_argument("--csv-raw", action="store_true",
+                   help="CSV text exactly as triaged, for programs: by default a cell a spreadsheet would run as a formula "
+                   "(starting with = + - @, a tab or a carriage return) gets a leading ' (OWASP CSV injection)")
     t.add_argument("--in-place", action="store_true",
                    help="also write each workbook's own Portfolio, Summary and Issues sheets into it (see 'acsxl refresh --help')")
     _common(t)

@@ -74,8 +74,26 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_table(frame: pl.DataFrame, out: str | Path) -> None:
-    """``frame`` as CSV or Parquet by ``out``'s extension; '-' is CSV on standard output."""
+# A CSV cell a spreadsheet would run as a formula or DDE begins with one of these (OWASP "CSV injection").
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every text cell that a spreadsheet would read as a formula, with a ``'`` put before it (OWASP's
+    advice for CSV files opened by people); numbers and dates are not text and stay as they are."""
+    import polars as pl  # (here: the command line imports this module before polars)
+
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)]
+    return frame.with_columns(
+        pl.when(pl.col(name).cast(pl.String).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(name).cast(pl.String))
+        .otherwise(pl.col(name).cast(pl.String)).alias(name) for name in text)
+
+
+def write_table(frame: pl.DataFrame, out: str | Path, raw: bool = False) -> None:
+    """``frame`` as CSV or Parquet by ``out``'s extension; '-' is CSV on standard output. CSV text
+    cells that would start a formula are neutralised (``neutralised``) unless ``raw``."""
+    if not raw and (str(out) == "-" or Path(out).suffix.lower() == ".csv"):
+        frame = neutralised(frame)
     if str(out) == "-":
         try:
             frame.write_csv(sys.stdout.buffer)

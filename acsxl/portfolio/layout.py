@@ -135,7 +135,9 @@ def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
     """The workbook as xlsxwriter writes it, and each sheet's rows still to stream in."""
     run = book.run
     template = io.BytesIO()
-    workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "remove_timezone": True, "in_memory": True})
+    # Client text is never a formula (xlsxwriter would write "=..." as one: OWASP formula injection, issue #23).
+    workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "strings_to_formulas": False, "strings_to_numbers": False,
+                                              "remove_timezone": True, "in_memory": True})
     workbook.set_properties({
         "title": "acsxl portfolio",
         "subject": f"IRS collection triage as of {run.as_of.isoformat()}",

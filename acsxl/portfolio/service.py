@@ -110,11 +110,11 @@ def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str) ->
     return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS), run, warnings=caveats)
 
 
-def write(triaged: Triaged, out: str | Path) -> None:
+def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> None:
     """The portfolio to ``out`` ('-': CSV on standard output); the format follows the extension, .xlsx
-    being the formatted workbook. Atomic."""
+    being the formatted workbook. Atomic. CSV text that would start a formula is neutralised unless ``csv_raw``."""
     if str(out) == "-" or Path(out).suffix.lower() != ".xlsx":
-        write_table(triaged.shown(), out)
+        write_table(triaged.shown(), out, raw=csv_raw)
         return
     write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run))
 
