@@ -102,6 +102,15 @@ def _number(series: pl.Series) -> Parsed:
     return direct.fill_null(parsed), problems
 
 
+def _dates_in_range(days: pl.Series) -> Parsed:
+    """Date cells outside the plausible range (values.DATE_MIN..DATE_MAX) are problems, as in values.in_range."""
+    outside = days.is_not_null() & ((days < v.DATE_MIN) | (days > v.DATE_MAX))
+    if not outside.any():
+        return days, NO_PROBLEM
+    messages = pl.select(pl.when(outside).then(pl.format(v.DATE_OUT_OF_RANGE.replace("{v}", "{}"), days.cast(pl.String)))).to_series()
+    return pl.select(pl.when(~outside).then(days)).to_series(), messages
+
+
 def _whole(series: pl.Series) -> Parsed:
     number, problems = _number(series)
     fraction = number.is_not_null() & (number != number.floor())
@@ -133,10 +142,8 @@ def parse_field(series: pl.Series, field: Field) -> Parsed:
         return _whole(series)
     if kind == "tcs":
         return _transaction_codes(series)
-    if kind == "date" and dtype == pl.Date:
-        return series, NO_PROBLEM
-    if kind == "date" and dtype == pl.Datetime:
-        return series.dt.date(), NO_PROBLEM
+    if kind == "date" and dtype in (pl.Date, pl.Datetime):
+        return _dates_in_range(series.dt.date() if dtype == pl.Datetime else series)
     if kind == "flag" and dtype == pl.Boolean:
         return series, NO_PROBLEM
     return by_distinct(series, BY_VALUE[kind], DTYPES[kind])

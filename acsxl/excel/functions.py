@@ -127,7 +127,9 @@ FUNCTIONS: tuple[Function, ...] = (
              "certifiable_if_lower (over the lower of the amounts the sources leave open for the year), certified, excluded.",
              (_arg("individual_total", "The individual's total assessed tax debt (all periods, TFRP included)",
                    fills="balance", required=True),
-              LIEN, LEVY, STATUS, AS_OF, _arg("last_notice", "Latest notice; CP508C means certified", optional=True), TCS),
+              LIEN, LEVY, STATUS, AS_OF, _arg("last_notice", "Latest notice; CP508C means certified", optional=True), TCS,
+              _arg("notice_date", "Date printed on that notice: a lien counts once its Letter 3172 window has passed", optional=True),
+              RESPONSE_DUE),
              fixed={"form": "1040"}),  # the debt is an individual's (IRC 7345 applies to individuals only)
     Function("ACS_PAYROLL_RISK", "payroll_risk",
              "Payroll-tax and Trust Fund Recovery Penalty risk: none, present, pyramiding, tfrp_proposed, tfrp_assessed.",

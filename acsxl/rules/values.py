@@ -26,6 +26,8 @@ NEGATIVE = "negative amount {v}"
 NEGATIVE_DAYS = "negative number of days {v}"
 NOT_DATE = '"{v}" is not a date (use YYYY-MM-DD or MM/DD/YYYY)'
 NOT_SERIAL = '"{v}" is not a plausible Excel date serial'
+DATE_OUT_OF_RANGE = '"{v}" is outside 1950-2099: check the cell (an empty date formula shows 1899-12-30)'
+DECIMAL_COMMA = '"{v}" has a decimal comma, which acsxl does not guess at: write the amount with a decimal point (1234.50)'
 NOT_FLAG = '"{v}" is not yes/no'
 UNKNOWN_NOTICE = 'unknown notice code "{v}"'
 UNKNOWN_FORM = 'unknown form "{v}"'
@@ -37,7 +39,8 @@ UNKNOWN_TYPE = 'taxpayer type "{v}" is not individual or business'
 NEGATIVE_BY_KIND = {"number": NEGATIVE, "whole": NEGATIVE_DAYS}  # value kinds that must not be negative
 
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's 1900 date system, serial 1 = 1900-01-01
-SERIAL_MIN, SERIAL_MAX = 18264, 73051  # 1950-01-01 .. 2099-12-31: plausible dates for tax work
+DATE_MIN, DATE_MAX = date(1950, 1, 1), date(2099, 12, 31)  # plausible dates for tax work, however given
+SERIAL_MIN, SERIAL_MAX = (DATE_MIN - EXCEL_EPOCH).days, (DATE_MAX - EXCEL_EPOCH).days
 
 INTEGRAL_TEXT = r"^(-?\d+)\.0+$"  # "1040.0" written as text by a spreadsheet export means 1040
 
@@ -46,6 +49,9 @@ NO = frozenset({"N", "NO", "FALSE", "F", "0", "0.0"})
 
 # Numbers written as text: "$1,234.50", "(1,234.50)" for a negative amount. Shared with the engine.
 NUMBER_JUNK = r"[$,\s]"
+# "1.234,50", "1 234,50", "12,5": a comma before the last one or two digits is a decimal comma (European
+# style), which stripping commas would read as 1.2345 or 123450 (issue #23 point 6).
+DECIMAL_COMMA_STYLE = r",\d{1,2}\)?$|\.\d{3}(\.\d{3})*,"
 NUMBER_NEGATIVE_PARENS = r"^\((.*)\)$"
 
 
@@ -79,6 +85,8 @@ def parse_number(value: Any) -> Parsed:
     s = text(value)
     if s is None:
         return None, None
+    if re.search(DECIMAL_COMMA_STYLE, s):
+        return None, DECIMAL_COMMA.format(v=s)
     cleaned = re.sub(NUMBER_JUNK, "", s)
     m = re.match(NUMBER_NEGATIVE_PARENS, cleaned)
     try:
@@ -110,11 +118,15 @@ DATE_FORMATS = (
 )  # US order only where day and month could be confused: 05/06/2024 is May 6
 
 
+def in_range(day: date) -> Parsed:
+    return (day, None) if DATE_MIN <= day <= DATE_MAX else (None, DATE_OUT_OF_RANGE.format(v=day.isoformat()))
+
+
 def parse_date(value: Any) -> Parsed:
     if isinstance(value, datetime):
-        return value.date(), None
+        return in_range(value.date())
     if isinstance(value, date):
-        return value, None
+        return in_range(value)
     if isinstance(value, bool):
         return None, NOT_DATE.format(v=text(value))
     if isinstance(value, int | float):
@@ -124,7 +136,7 @@ def parse_date(value: Any) -> Parsed:
         return None, None
     for fmt in DATE_FORMATS:
         try:
-            return datetime.strptime(s, fmt).date(), None
+            return in_range(datetime.strptime(s, fmt).date())
         except ValueError:
             pass
     if re.fullmatch(r"\d+(\.0+)?", s):

@@ -166,3 +166,23 @@ def test_rank_is_a_plain_sort_on_closing_rights_then_score() -> None:
         ranked = out.sort("rank")["source_row"].to_list()
         assert ranked == naive
         assert out.filter(pl.col("deadline_type") == "cdp_request")["rank"].min() < 10
+
+
+def test_date_cells_outside_the_plausible_range_are_problems_in_both_paths() -> None:
+    """Typed date cells (a workbook's) take the same range check as text (issue #23 point 6)."""
+    from acsxl.engine.scalar import triage_case
+
+    days = [date(1899, 12, 30), date(2026, 11, 2), datetime(9999, 12, 31)]
+    frame = pl.DataFrame({"client_id": ["A", "B", "C"], "form": ["1040"] * 3, "tax_period": ["2023"] * 3, "balance": [5.0] * 3,
+                          "last_notice": ["CP14"] * 3, "notice_date": pl.Series([*days[:2], date(2026, 11, 2)], dtype=pl.Date),
+                          "response_due": pl.Series([None, None, datetime(9999, 12, 31)], dtype=pl.Datetime)})
+    out = triage(frame, AS_OF).sort("source_row")
+    assert out["notice_date"].to_list() == [None, date(2026, 11, 2), date(2026, 11, 2)]
+    assert out["response_due"].to_list() == [None, None, None]
+    messages = [[p["message"] for p in ps or []] for ps in out["problems"].to_list()]
+    assert any("outside 1950-2099" in m for m in messages[0]) and any("outside 1950-2099" in m for m in messages[2])
+    for i, day in enumerate(days):
+        case = {"client_id": "X", "form": "1040", "tax_period": "2023", "balance": 5.0, "last_notice": "CP14",
+                "notice_date": day if i < 2 else date(2026, 11, 2), "response_due": day if i == 2 else None}
+        scalar = triage_case(case, AS_OF)
+        assert (scalar["notice_date"], scalar["response_due"]) == (out["notice_date"][i], out["response_due"][i])

@@ -50,7 +50,7 @@ EXPECTED = {
     "ACS_DEADLINE_TYPE": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due, Optional collection_status",
     "ACS_DAYS_LEFT": "last_notice, notice_date, Optional balance, Optional as_of, Optional response_due, Optional collection_status",
     "ACS_PASSPORT_RISK": "individual_total, Optional lien_filed, Optional levy_issued, Optional collection_status, "
-                         "Optional as_of, Optional last_notice, Optional transaction_codes",
+                         "Optional as_of, Optional last_notice, Optional transaction_codes, Optional notice_date, Optional response_due",
     "ACS_PAYROLL_RISK": "form, Optional last_notice, Optional periods_unpaid, Optional balance",
     "ACS_CSED": "assessed_date, Optional tolling_days",
     "ACS_NEXT_ACTION": "headers, cases, Optional as_of",
