@@ -54,12 +54,11 @@ class Parameter:
         entry = self.entry_at(day)
         shown = f"${entry.value:,}" if self.unit == "USD" else f"{entry.value} {self.unit}"
         if self.carried_forward(day):
-            return (f"no {day.year} {self.label} in acsxl's parameters ({self.name}): the {entry.start.year} amount, {shown}, "
-                    "is carried forward, unverified")
+            return f"no {day.year} {self.label} in acsxl: the {entry.start.year} amount {shown} is carried forward, unverified"
         if entry.unverified:
-            when = f"the {entry.start.year} " if self.period == "year" else "the "
-            also = "" if entry.low is None else (f"${entry.low:,}" if self.unit == "USD" else f"{entry.low}") + " is also possible; "
-            return f"{when}{self.label}, {shown}, is unverified ({also}{self.name} in acsxl's parameters)"
+            when = f"{entry.start.year} " if self.period == "year" else ""
+            also = "" if entry.low is None else " (" + (f"${entry.low:,}" if self.unit == "USD" else f"{entry.low}") + " possible)"
+            return f"{when}{self.label} {shown} is unverified{also}"
         return None
 
 

@@ -205,7 +205,7 @@ def test_a_year_without_a_published_passport_amount_is_said_for_the_run_and_on_i
     out, log = tmp_path / "p.xlsx", tmp_path / "run.json"
     assert main(["triage", str(cases), "--as-of", "2027-03-01", "--out", str(out), "--json-log", str(log)]) == 0
     err = capsys.readouterr().err
-    assert "acsxl: warning: no 2027 passport threshold in acsxl's parameters (passport.threshold): the 2026 amount, $66,000, is carried forward" in err
+    assert "acsxl: warning: no 2027 passport threshold in acsxl: the 2026 amount $66,000 is carried forward, unverified" in err
     logged = json.loads(log.read_text())
     assert any("carried forward" in c for c in logged["caveats"])
     assert (logged["rows_with_issues"], logged["rows_with_unverified"]) == (0, 1)  # a caveat is not a problem to fix

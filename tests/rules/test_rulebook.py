@@ -109,14 +109,14 @@ def test_engine_output_has_the_rank_the_result_columns_the_problems_and_the_prov
 
 def test_an_unverified_or_carried_forward_amount_has_a_caveat_and_the_lower_amount_the_sources_leave() -> None:
     """RR §5.3: 2025 verified; 2026 unverified ($65,000 or $66,000); 2027 none published: carried forward."""
-    for year, caveat, low in ((2025, None, 64000), (2026, "the 2026 passport threshold, $66,000, is unverified", 65000),
-                              (2027, "no 2027 passport threshold in acsxl's parameters", 65000)):
+    for year, caveat, low in ((2025, None, 64000), (2026, "2026 passport threshold $66,000 is unverified ($65,000 possible)", 65000),
+                              (2027, "no 2027 passport threshold in acsxl: the 2026 amount $66,000 is carried forward", 65000)):
         law = RULEBOOK.at(date(year, 6, 1))
         found = law.caveat("passport.threshold")
         assert (found is None) if caveat is None else found.startswith(caveat), (year, found)
         assert law.low("passport.threshold") == low and law.passport.threshold == {2025: 64000}.get(year, 66000)
     assert RULEBOOK.carried_forward(date(2026, 12, 31)) == []
-    assert [c.split(":")[0] for c in RULEBOOK.carried_forward(date(2027, 1, 1))] == ["no 2027 passport threshold in acsxl's parameters (passport.threshold)"]
+    assert [c.split(":")[0] for c in RULEBOOK.carried_forward(date(2027, 1, 1))] == ["no 2027 passport threshold in acsxl"]
 
 
 def test_every_code_a_parameter_names_is_in_its_vocabulary() -> None:
