@@ -23,6 +23,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from acsxl import __version__
+from acsxl.errors import OutputError
 from acsxl.portfolio import columns as cols
 from acsxl.portfolio.columns import BY_NAME, Sources
 from acsxl.portfolio.sheets import OUTPUT_MARK, SHEETS, Sheet
@@ -101,6 +102,9 @@ class Rows:
     height: pl.Expr | None = None
 
 
+EXCEL_ROWS = 1_048_576  # rows in an Excel sheet, the header row included
+
+
 def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
     """Write the portfolio workbook for the engine's ``result`` to ``path`` or a binary stream (the
     caller makes the write atomic).
@@ -111,10 +115,15 @@ def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -
     the rows: they are worked out on a thread (polars, off the interpreter lock) while xlsxwriter
     writes, so their relationships are ready to be compressed before the Portfolio's rows."""
     frame = cols.shown(result, run.sources, run.notes)
+    issues = issue_table(result, run)
+    for sheet, rows in (("Portfolio", frame.height), ("Issues", issues.height)):
+        if rows >= EXCEL_ROWS:  # Excel would not open it, LibreOffice would drop the rest (issue #23 point 8)
+            raise OutputError(f"the {sheet} sheet would have {rows:,} rows, more than an Excel sheet holds ({EXCEL_ROWS - 1:,} under "
+                              "its header): write the portfolio as .csv or .parquet, or split the case list")
     with ThreadPoolExecutor(max_workers=1) as side:
         link_column = xl_col_to_name(next(i for i, c in enumerate(frame.columns) if c in BY_NAME and BY_NAME[c].link))
         linking = side.submit(_links, result, link_column, run) if frame.height else None
-        book = Book(frame, result, issue_table(result, run), run)
+        book = Book(frame, result, issues, run)
         package, streamed = _template(book)
         links, link_rels = linking.result() if linking else (b"", b"")
     parts = package.sheet_parts()

@@ -207,3 +207,19 @@ def test_the_issues_sheet_lists_problems_to_fix_before_rows_that_only_used_an_un
     unverified = ["is unverified" in str(r[4]) for r in rows]
     assert any(unverified) and not all(unverified)
     assert unverified == sorted(unverified), "an unverified-amount note came before a problem to fix"
+
+
+def test_more_rows_than_an_excel_sheet_holds_is_refused_with_what_to_do(tmp_path, monkeypatch, capsys) -> None:
+    """Issue #23 point 8: a Portfolio sheet over Excel's 1,048,576 rows was written anyway (Excel cannot
+    open it, LibreOffice dropped the rest). The limit is lowered here to stand for it."""
+    from acsxl.portfolio import layout
+
+    monkeypatch.setattr(layout, "EXCEL_ROWS", 20)
+    cases = tmp_path / "cases.csv"
+    cases.write_text("client_id,form,tax_period,balance\n" + "".join(f"C{i},1040,2023,{i}\n" for i in range(25)), encoding="utf-8")
+    out = tmp_path / "p.xlsx"
+    assert main(["triage", str(cases), "--as-of", AS_OF, "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "the Portfolio sheet would have 25 rows, more than an Excel sheet holds (19 under its header)" in err
+    assert "write the portfolio as .csv or .parquet" in err and not out.exists()
+    assert main(["triage", str(cases), "--as-of", AS_OF, "--out", str(tmp_path / "p.csv"), "-q"]) == 0
