@@ -94,10 +94,10 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         run.not_refreshed = [(d.path, d.message or "") for d in log.in_place if d.status != "refreshed"]
     try:
         if stdout:
-            service.write(triaged, "-", getattr(args, "csv_raw", False))
+            service.write(triaged, "-", args.csv_raw)
         elif out is not None:
             with output_lock(out, args.wait):
-                service.write(triaged, out, getattr(args, "csv_raw", False))
+                service.write(triaged, out, args.csv_raw)
     except OutputError as err:
         print(f"acsxl: {err}", file=sys.stderr)
         return EXIT_FAILED

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("inputs", nargs="+", metavar="WORKBOOK", type=Path,
                    help="client workbooks (.xlsx, .xlsm), or folders: every workbook under them")
     _common(r)
-    r.set_defaults(run="triage", in_place=True, out=None)
+    r.set_defaults(run="triage", in_place=True, out=None, csv_raw=False)
 
     e = sub.add_parser(
         "excel",

@@ -84,9 +84,8 @@ def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     import polars as pl  # (here: the command line imports this module before polars)
 
     text = [name for name, dtype in frame.schema.items() if dtype == pl.String or isinstance(dtype, pl.Categorical | pl.Enum)]
-    return frame.with_columns(
-        pl.when(pl.col(name).cast(pl.String).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(name).cast(pl.String))
-        .otherwise(pl.col(name).cast(pl.String)).alias(name) for name in text)
+    cells = {name: pl.col(name).cast(pl.String) for name in text}
+    return frame.with_columns(pl.when(c.str.contains(FORMULA_START)).then("'" + c).otherwise(c).alias(name) for name, c in cells.items())
 
 
 def write_table(frame: pl.DataFrame, out: str | Path, raw: bool = False) -> None:

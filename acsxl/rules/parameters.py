@@ -85,6 +85,7 @@ class Values(Mapping[str, Any]):
         prefixes = {".".join(name.split(".")[:i]) for name in rulebook.parameters for i in range(1, name.count(".") + 1)}
         self._branches = {prefix: Branch(self, prefix) for prefix in prefixes}
         self._caveats: dict[str, str | None] = {}
+        self._lows: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
         self._rulebook.used.add(name)
@@ -122,8 +123,10 @@ class Values(Mapping[str, Any]):
     def low(self, name: str) -> Any:
         """The lowest value of ``name`` the sources leave open today (the value itself when they leave none)."""
         self._rulebook.used.add(name)
-        entry = self._rulebook[name].entry_at(self.as_of)
-        return entry.value if entry.low is None else entry.low
+        if name not in self._lows:
+            entry = self._rulebook[name].entry_at(self.as_of)
+            self._lows[name] = entry.value if entry.low is None else entry.low
+        return self._lows[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
