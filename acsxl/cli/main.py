@@ -95,9 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Triage each workbook's cases and write its Portfolio, Summary and Issues sheets into the workbook "
         "itself, adding them or replacing the ones acsxl wrote before. Nothing else in the file changes: other sheets, "
         "formulas, macros and buttons, charts, images, data validation, defined names and the file's own styles keep "
-        "their exact bytes. The write is atomic and verified; the previous file is kept as .NAME.acsxl-backup until "
-        "the new one reads back. Skipped and reported (exit code 1): workbooks open in Excel or LibreOffice (lock file "
-        "beside them) and files changed during the run. Not changed, with their portfolio written beside them as "
+        "their exact bytes. The write is atomic and verified; the previous file is kept as .NAME.PID.acsxl-backup until "
+        "the new one reads back; "
+        "a save made meanwhile is kept and the workbook reported, never overwritten. Skipped and reported (exit code 1): "
+        "workbooks open in Excel or LibreOffice (lock file beside them) and files changed during the run. Not changed, with their portfolio written beside them as "
         "NAME.acsxl-portfolio.xlsx: CSV case lists and workbooks that have their own sheet named Portfolio, Summary or Issues.",
     )
     r.add_argument("inputs", nargs="+", metavar="WORKBOOK", type=Path,

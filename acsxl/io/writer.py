@@ -5,10 +5,13 @@ keeps two runs from writing one output, and tables as CSV or Parquet."""
 from __future__ import annotations
 
 import errno
+import glob
+import hashlib
 import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,22 +25,30 @@ if TYPE_CHECKING:  # the command line imports this module before polars (see acs
 FORMATS = (".csv", ".parquet", ".xlsx")  # output formats, by extension (.xlsx: the portfolio workbook, acsxl.portfolio)
 
 
-def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Path], None] | None = None) -> None:
+def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Path], None] | None = None,
+                 last_look: Callable[[], None] | None = None) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``. With ``verify``
     (raises if a file is not right), the new file is checked before the rename and again after it,
-    and the previous file is kept as a backup until then: put back if the check fails."""
+    and the previous file is kept as a backup until then: put back if the check fails. ``last_look``
+    (raises to keep ``path`` as it is) runs immediately before the rename, after the slow work."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_orphans(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
+    backup = None
     try:
         write(Path(tmp))
         os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; give the file the mode a normal write would
         if verify is not None:
             verify(Path(tmp))
+        if last_look is not None:
+            last_look()
         backup = _backup(path) if verify is not None and path.exists() else None
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        if backup is not None:
+            backup.unlink(missing_ok=True)
         raise
     if backup is None:
         return
@@ -49,9 +60,31 @@ def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Pa
     backup.unlink()
 
 
-def backup_path(path: Path) -> Path:
-    """Hidden, and not a case-list extension, so a folder run never reads it."""
-    return path.with_name(f".{path.name}.acsxl-backup")
+TMP_SUFFIX, BACKUP_SUFFIX = ".acsxl-tmp", ".acsxl-backup"
+ORPHAN_SECONDS = 6 * 3600  # a temporary file or backup this old beside an output is left from a run that was killed
+
+
+def remove_orphans(path: Path, now: float | None = None) -> list[Path]:
+    """Delete the temporary files and backups of ``path`` that a killed run left behind: only ours (named
+    ``.NAME.*.acsxl-tmp`` / ``.acsxl-backup``) and only when older than ``ORPHAN_SECONDS``, so a run
+    writing meanwhile keeps its own. Returns what was removed."""
+    now = time.time() if now is None else now
+    removed = []
+    for suffix in (TMP_SUFFIX, BACKUP_SUFFIX):
+        for found in path.parent.glob(f".{glob.escape(path.name)}.*{suffix}"):
+            try:
+                if now - found.lstat().st_mtime > ORPHAN_SECONDS and found.is_file():
+                    found.unlink()
+                    removed.append(found)
+            except OSError:  # gone meanwhile, or not ours to delete: left as it is
+                continue
+    return removed
+
+
+def backup_path(path: Path, run: int | None = None) -> Path:
+    """Hidden, and not a case-list extension, so a folder run never reads it; one name per run (the
+    process id), so two runs never share a backup."""
+    return path.with_name(f".{path.name}.{os.getpid() if run is None else run}{BACKUP_SUFFIX}")
 
 
 def _backup(path: Path) -> Path:
@@ -121,14 +154,23 @@ def lock_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.lock")
 
 
+def workbook_lock_path(workbook: Path) -> Path:
+    """The lock a refresh holds on a client's workbook: in this account's temporary folder, named after
+    the workbook's full path, so nothing is added to the client's folder."""
+    key = hashlib.sha256(str(workbook.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:24]
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"acsxl-locks-{user}" / f"{key}.lock"
+
+
 @contextmanager
-def output_lock(out: Path, wait_seconds: float) -> Iterator[None]:
-    """Hold the lock beside ``out`` (``lock_path``) while writing it: an operating-system lock (filelock),
-    so it goes with the process that held it, however that process ends, on Linux, macOS and Windows.
-    A second run waits up to ``wait_seconds`` for it, then gives up. The lock file itself stays."""
+def output_lock(out: Path, wait_seconds: float, lock: Path | None = None) -> Iterator[None]:
+    """Hold the lock beside ``out`` (``lock_path``, or ``lock``) while writing it: an operating-system
+    lock (filelock), so it goes with the process that held it, however that process ends, on Linux,
+    macOS and Windows. A second run waits up to ``wait_seconds`` for it, then gives up. The lock file
+    itself stays."""
     from filelock import FileLock, Timeout  # only for runs that write a file
 
-    lock = lock_path(out)
+    lock = lock_path(out) if lock is None else lock
     lock.parent.mkdir(parents=True, exist_ok=True)
     held = FileLock(lock, timeout=max(wait_seconds, 0))
     try:

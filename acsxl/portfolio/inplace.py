@@ -14,9 +14,9 @@ from pathlib import Path
 import fastexcel
 import polars as pl
 
-from acsxl.errors import NotRefreshed
+from acsxl.errors import NotRefreshed, OutputBusy
 from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, refreshable
-from acsxl.io.writer import atomic_write
+from acsxl.io.writer import atomic_write, output_lock, workbook_lock_path
 from acsxl.portfolio.layout import RunInfo, write_portfolio
 from acsxl.portfolio.sheets import MARK, NAMES
 from acsxl.xlsx.merge import Refused, merge_sheets, page_header_marked
@@ -60,12 +60,14 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
     def verify(candidate: Path) -> None:
         verify_workbook(candidate, frame.height)
 
-    def write(target: Path) -> None:
-        _check_free(path, read_stamp)  # last look before the rename: opened or saved meanwhile?
-        merged.write(target)
-
     try:
-        atomic_write(path, write, verify)
+        # One refresh of a workbook at a time; the other run's rename would change the stamp anyway.
+        with output_lock(path, 0, workbook_lock_path(path)):
+            # Opened or saved while the sheets were written and checked? Looked at once more
+            # immediately before the rename, so a save is never replaced.
+            atomic_write(path, merged.write, verify, last_look=lambda: _check_free(path, read_stamp))
+    except OutputBusy:
+        raise NotRefreshed(f"{path}: another acsxl run is refreshing it; not refreshed") from None
     except (OSError, VerifyFailed) as err:
         raise NotRefreshed(f"{path}: not refreshed ({err}); the workbook is as it was") from None
     return Refreshed(path, frame.height)

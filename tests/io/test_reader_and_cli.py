@@ -197,7 +197,7 @@ def test_output_formats_round_trip(tmp_path, suffix) -> None:
     assert main(["triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02", "--out", str(out), "-q"]) == 0
     frame = pl.read_excel(out, sheet_name="Portfolio") if suffix == ".xlsx" else (pl.read_csv(out) if suffix == ".csv" else pl.read_parquet(out))
     assert frame.height == 2
-    assert list(tmp_path.glob(".o*.tmp")) == []  # the temporary file was renamed
+    assert list(tmp_path.glob(".o*.acsxl-tmp")) == []  # the temporary file was renamed
     if suffix == ".xlsx":
         ws = openpyxl.load_workbook(out)["Portfolio"]
         assert ws.freeze_panes == "D2"  # header row and rank, priority, client

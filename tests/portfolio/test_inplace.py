@@ -77,7 +77,7 @@ def test_refresh_twice_keeps_every_other_part_byte_for_byte(client: Path) -> Non
     assert changed and all(ours(name) for name in changed)
     assert set(first.parts) == set(second.parts)
     assert not backup_path(client).exists()
-    assert not list(client.parent.glob(".*.tmp"))
+    assert not list(client.parent.glob(".*.acsxl-tmp"))
 
 
 def test_refreshed_workbook_reads_as_a_portfolio(client: Path) -> None:
@@ -158,6 +158,76 @@ def test_failed_verification_puts_the_previous_file_back(client: Path, monkeypat
                          RunInfo(date(2026, 11, 23), Sources((cases.source,))), cases.stamp)
     assert client.read_bytes() == before
     assert not backup_path(client).exists()
+
+
+def _run_of(client: Path) -> tuple[pl.DataFrame, RunInfo, tuple[int, int]]:
+    cases = read_cases(client)
+    frame = triage(cases.frame.with_columns(source_file=0), date(2026, 11, 23))
+    return frame, RunInfo(date(2026, 11, 23), Sources((cases.source,))), cases.stamp
+
+
+@pytest.mark.parametrize("when", ["writing", "checking"])
+def test_a_save_landing_mid_refresh_is_kept_and_the_refresh_refused(client: Path, monkeypatch, when: str) -> None:
+    """The user saves while acsxl writes the merged file (or reads it back): that save wins, exit as 'not refreshed'."""
+    import acsxl.portfolio.inplace as refresh_module
+    from acsxl.xlsx.package import Package as RealPackage
+
+    frame, run, stamp = _run_of(client)
+    saved = client.read_bytes() + b""  # the user's save: other bytes, a newer time
+
+    def save_now() -> None:
+        client.write_bytes(saved.replace(b"Notes", b"Notez", 1))
+        later = stamp[0] + 3_000_000_000
+        os.utime(client, ns=(later, later))
+
+    if when == "writing":
+        real_write = RealPackage.write
+
+        def write_then_save(self, target) -> None:
+            real_write(self, target)
+            save_now()
+
+        monkeypatch.setattr(RealPackage, "write", write_then_save)
+    else:
+        real_verify = refresh_module.verify_workbook
+        monkeypatch.setattr(refresh_module, "verify_workbook", lambda p, n: (real_verify(p, n), save_now()))
+    with pytest.raises(NotRefreshed, match="changed since its cases were read"):
+        refresh_workbook(client, frame, run, stamp)
+    assert client.read_bytes() == saved.replace(b"Notes", b"Notez", 1)
+    assert not list(client.parent.glob(".*.acsxl-tmp")) and not list(client.parent.glob(".*.acsxl-backup"))
+
+
+def test_a_second_run_refreshing_the_same_workbook_leaves_it_to_the_first(client: Path) -> None:
+    from acsxl.io.writer import output_lock, workbook_lock_path
+
+    frame, run, stamp = _run_of(client)
+    before = client.read_bytes()
+    with output_lock(client, 0, workbook_lock_path(client)), pytest.raises(NotRefreshed, match="another acsxl run is refreshing it"):
+        refresh_workbook(client, frame, run, stamp)
+    assert client.read_bytes() == before
+    assert not list(client.parent.glob(".*lock*"))  # the lock is not put in the client's folder
+    refresh_workbook(client, frame, run, stamp)  # released: the next run goes ahead
+
+
+def test_each_run_keeps_its_own_backup_and_old_orphans_are_cleared(client: Path) -> None:
+    """A concurrent run's backup is never reused or deleted; temporary files and backups left by a killed
+    run are removed once they are older than the bound, a fresh one (a run writing now) is kept."""
+    from acsxl.io.writer import ORPHAN_SECONDS
+
+    other_backup = backup_path(client, run=999_999)
+    other_backup.write_bytes(b"another run's backup")
+    old_tmp, fresh_tmp = client.with_name(f".{client.name}.k1ll3d.acsxl-tmp"), client.with_name(f".{client.name}.wr1t1ng.acsxl-tmp")
+    old_backup = backup_path(client, run=424_242)
+    for orphan in (old_tmp, fresh_tmp, old_backup):
+        orphan.write_bytes(b"left over")
+    long_ago = os.stat(client).st_mtime - ORPHAN_SECONDS - 60
+    for orphan in (old_tmp, old_backup):
+        os.utime(orphan, (long_ago, long_ago))
+    frame, run, stamp = _run_of(client)
+    refresh_workbook(client, frame, run, stamp)
+    assert backup_path(client) != other_backup
+    assert other_backup.read_bytes() == b"another run's backup"
+    assert fresh_tmp.exists() and not old_tmp.exists() and not old_backup.exists()
 
 
 def test_a_portfolio_excel_resaved_under_other_part_names_is_still_recognised(client: Path) -> None:
