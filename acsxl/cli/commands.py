@@ -12,9 +12,9 @@ from pathlib import Path
 
 import polars as pl
 
-from acsxl.cli.exits import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_PARTIAL, EXIT_TERMINATED
+from acsxl.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from acsxl.cli.runs import Progress, RunLog
-from acsxl.errors import OutputError, Terminated
+from acsxl.errors import OutputError
 from acsxl.excel import WORKBOOK
 from acsxl.io.writer import atomic_write, output_lock
 from acsxl.portfolio import service
@@ -29,15 +29,11 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 def cmd_triage(args: argparse.Namespace) -> int:
     """``args`` as ``acsxl.cli.main.start_reading`` leaves them: the case lists found, their reading begun."""
-    as_of = args.as_of or date.today()
-    stdout, out = args.to_stdout, args.out_path
-    log = RunLog(as_of=as_of.isoformat(), output=str(out or ("-" if stdout else "")))
-    try:
-        code = _triage(args, as_of, stdout, out, log)
-    except (KeyboardInterrupt, Terminated) as stop:  # the log says the run was stopped, then the stop goes on
-        _finish(args, log, EXIT_TERMINATED if isinstance(stop, Terminated) else EXIT_INTERRUPTED)
-        raise
-    return _finish(args, log, code)
+    as_of, stdout, out = args.as_of, args.to_stdout, args.out_path
+    # Kept on ``args``: the command line writes it however the run ends (acsxl.cli.main._write_log).
+    args.log = log = RunLog(as_of=as_of.isoformat(), output=str(out or ("-" if stdout else "")),
+                            started=args.started.isoformat(timespec="seconds"))
+    return _triage(args, as_of, stdout, out, log)
 
 
 def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | None, log: RunLog) -> int:
@@ -65,8 +61,8 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
                 print(f"acsxl: {problem}", file=sys.stderr)
             if cases.unrecognised and not cases.problems:
                 _say(args, f"acsxl: note: {result.label}: kept as your own columns (not recognised): {', '.join(cases.unrecognised)}")
-    triaged = service.triage_read(read, as_of)
     log.files = [result for result, _ in read]
+    triaged = service.triage_read(read, as_of)
     if triaged is None:
         print("acsxl: nothing to triage: no input could be read", file=sys.stderr)
         return EXIT_FAILED
@@ -112,13 +108,6 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
                f"in {log.seconds['total']:.2f}s -> {out or ('standard output' if stdout else 'no combined output')}"
                + (f"; {refreshed} workbook(s) refreshed in place" if args.in_place else ""))
     return EXIT_PARTIAL if skipped or failed or problems else EXIT_OK
-
-
-def _finish(args: argparse.Namespace, log: RunLog, code: int) -> int:
-    log.exit_code = code
-    if args.json_log:
-        log.write(args.json_log)
-    return code
 
 
 def cmd_sample(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from acsxl import __version__
@@ -159,6 +159,20 @@ def start_reading(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.log = None  # the run's log (acsxl.cli.runs.RunLog), once the command has made it
+    if args.run == "triage":
+        args.started = datetime.now(UTC).astimezone()
+        args.as_of = args.as_of or args.started.date()  # the clock, read here and nowhere else
+    code, error = _run(args)
+    log_to = getattr(args, "json_log", None)
+    if log_to is not None and not (code == EXIT_BROKEN_PIPE and str(log_to) == "-"):
+        code = _write_log(args, code, error)
+    return code
+
+
+def _run(args: argparse.Namespace) -> tuple[int, str | None]:
+    """The command's exit code and, when it failed as a whole, the one line said about it. Every way a
+    run can end comes back here, so the log is written on every one of them."""
     try:
         with _terminate_as_exception():
             if args.run == "triage":
@@ -167,28 +181,50 @@ def main(argv: list[str] | None = None) -> int:
             # the interpreter lock (bench/RESULTS.md, session 13).
             from acsxl.cli import commands
 
-            return getattr(commands, f"cmd_{args.run}")(args)
+            return getattr(commands, f"cmd_{args.run}")(args), None
     except KeyboardInterrupt:
-        print("acsxl: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return _said(EXIT_INTERRUPTED, "interrupted")
     except Terminated:
-        print("acsxl: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
+        return _said(EXIT_TERMINATED, "terminated")
     except BrokenPipeError:  # the reader of our standard output stopped (| head): end quietly, as a Unix tool does
         _quiet_stdout()
-        return EXIT_BROKEN_PIPE
+        return EXIT_BROKEN_PIPE, "the reader of standard output closed it"
     except AcsxlError as err:  # said as it is: one line naming the file and the fix
-        print(f"acsxl: {err}", file=sys.stderr)
-        return EXIT_FAILED
+        return _said(EXIT_FAILED, str(err))
     except Exception as err:  # the last guard: one line, never a traceback
-        print(f"acsxl: error: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}", file=sys.stderr)
-        return EXIT_FAILED
+        return _said(EXIT_FAILED, f"error: {type(err).__name__}: {_first_line(err)}")
     except BaseException as err:  # a panic inside a native library (pyo3's PanicException is no Exception)
         if type(err).__name__ != "PanicException":
             raise
-        print(f"acsxl: error: an internal error in a library ({str(err).splitlines()[0] if str(err) else 'panic'}); please report it",
-              file=sys.stderr)
-        return EXIT_FAILED
+        return _said(EXIT_FAILED, f"error: an internal error in a library ({_first_line(err) or 'panic'}); please report it")
+
+
+def _first_line(err: BaseException) -> str:
+    return str(err).splitlines()[0] if str(err) else ""
+
+
+def _said(code: int, message: str) -> tuple[int, str]:
+    print(f"acsxl: {message}", file=sys.stderr)
+    return code, message
+
+
+def _write_log(args: argparse.Namespace, code: int, error: str | None) -> int:
+    """The JSON log (--json-log), written atomically whatever the run's end: a monitor never reads
+    yesterday's log or half of today's. A log that cannot be written is said, and fails the run."""
+    from acsxl.cli.runs import RunLog  # (here: brings in polars; a run that ended early may not have)
+
+    log = args.log
+    if log is None:  # the run ended before the command made its log
+        log = RunLog(as_of=args.as_of.isoformat(), output=str(args.out or ""), started=args.started.isoformat(timespec="seconds"))
+    log.exit_code, log.error = code, error
+    try:
+        log.write(args.json_log)
+    except OSError as err:
+        from acsxl.io.writer import write_failure
+
+        print(f"acsxl: {args.json_log}: cannot write the log ({write_failure(err)}); check the folder and free space", file=sys.stderr)
+        return EXIT_FAILED if code in (0, 1) else code
+    return code
 
 
 def _quiet_stdout() -> None:

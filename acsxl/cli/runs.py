@@ -12,6 +12,7 @@ from typing import TextIO
 
 from acsxl import __version__
 from acsxl.io.reader import FileResult
+from acsxl.io.writer import atomic_write
 from acsxl.portfolio.service import InPlace
 from acsxl.rules.parameters import RULEBOOK
 
@@ -55,6 +56,7 @@ class RunLog:
     caveats: list[str] = field(default_factory=list)  # the law the run could not rely on (acsxl.rules.parameters.Rulebook.carried_forward)
     seconds: dict[str, float] = field(default_factory=dict)
     exit_code: int = 0
+    error: str | None = None  # when the run failed as a whole: the one line it said
 
     def write(self, path: Path) -> None:
         """The log as JSON to ``path``; '-' is standard output."""
@@ -69,5 +71,4 @@ class RunLog:
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"))

@@ -146,7 +146,16 @@ def write_file(path: Path, write: Callable[[Path], None] | None) -> None:
     try:
         atomic_write(path, write)
     except OSError as err:
-        raise OutputError(f"{path}: cannot write ({err.strerror or err})") from None
+        raise OutputError(f"{path}: cannot write ({write_failure(err)})") from None
+
+
+def write_failure(err: OSError) -> str:
+    """Why a write failed, in the user's terms: a file standing where a folder should be is said so."""
+    if err.errno == errno.EEXIST and err.filename:
+        return f"{err.filename} is a file, not a folder"
+    if err.errno == errno.ENOTDIR and err.filename:
+        return f"part of {err.filename} is a file, not a folder"
+    return err.strerror or str(err)
 
 
 def lock_path(out: Path) -> Path:
@@ -171,12 +180,14 @@ def output_lock(out: Path, wait_seconds: float, lock: Path | None = None) -> Ite
     from filelock import FileLock, Timeout  # only for runs that write a file
 
     lock = lock_path(out) if lock is None else lock
-    lock.parent.mkdir(parents=True, exist_ok=True)
     held = FileLock(lock, timeout=max(wait_seconds, 0))
     try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
         held.acquire()
     except Timeout:
         raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}); try again later or raise --wait") from None
+    except OSError as err:
+        raise OutputError(f"{out}: cannot write ({write_failure(err)})") from None
     try:
         yield
     finally:
