@@ -49,7 +49,11 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
         raise NotRefreshed(f"{path}: cannot be read ({err.strerror or err}); not refreshed") from None
     except PackageError as err:
         raise NotRefreshed(f"{path}: {err}; not refreshed") from None
-    run = replace(run, inside=path, not_refreshed=[])
+    try:
+        date1904 = client.date1904()
+    except (PackageError, KeyError, UnicodeDecodeError) as err:
+        raise NotRefreshed(f"{path}: its workbook part cannot be read ({err}); not refreshed") from None
+    run = replace(run, inside=path, not_refreshed=[], date1904=date1904)  # dates in the client's own date system
     ours = io.BytesIO()
     write_portfolio(frame, ours, run)
     try:

@@ -56,6 +56,7 @@ class RunInfo:
     file_problems: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, problem): read, but a column lost
     file_notes: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, note): how a file was read (a total row left out...)
     caveats: Sequence[str] = field(default_factory=list)  # the law the run could not rely on (a yearly amount carried forward)
+    date1904: bool = False  # dates in the 1904 date system: the client's workbook they go into uses it (Mac Excel's old default)
 
 
 def page_header(sheet: Sheet, run: RunInfo) -> str:
@@ -146,7 +147,7 @@ def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
     template = io.BytesIO()
     # Client text is never a formula (xlsxwriter would write "=..." as one: OWASP formula injection, issue #23).
     workbook = xlsxwriter.Workbook(template, {"strings_to_urls": False, "strings_to_formulas": False, "strings_to_numbers": False,
-                                              "remove_timezone": True, "in_memory": True})
+                                              "remove_timezone": True, "in_memory": True, "date_1904": run.date1904})
     workbook.set_properties({
         "title": "acsxl portfolio",
         "subject": f"IRS collection triage as of {run.as_of.isoformat()}",

@@ -250,8 +250,7 @@ def _copy_related(ours: Package, source: str, client: Package, target: str, slug
         _copy_related(ours, rel.target, client, new, slug, transform)
         tags.append(_relationship_tag(rel, relative(target, new)))
     if tags:
-        client.put(rels_name(target), '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                   f'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">{"".join(tags)}</Relationships>')
+        client.set_relationships(target, "".join(tags))
 
 
 def _relationship_tag(rel: Relationship, target: str) -> str:

@@ -13,8 +13,11 @@ from typing import BinaryIO
 
 CONTENT_TYPES = "[Content_Types].xml"
 RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE_RELATIONSHIPS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+RELATIONSHIPS_TYPE = "application/vnd.openxmlformats-package.relationships+xml"
 _RELATIONSHIP = re.compile(r"<Relationship\b[^>]*?/>")
-_ATTRIBUTE = re.compile(r'([\w:]+)="([^"]*)"')
+# An attribute in either quote style (XML 1.0 §3.1): name="value" or name='value'.
+_ATTRIBUTE = re.compile(r"""([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 class PackageError(Exception):
@@ -22,7 +25,8 @@ class PackageError(Exception):
 
 
 def attributes(tag: str) -> dict[str, str]:
-    return dict(_ATTRIBUTE.findall(tag))
+    """A start tag's attributes by name, as written (entities not expanded)."""
+    return {name: double if double or not single else single for name, double, single in _ATTRIBUTE.findall(tag)}
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,11 @@ class Package:
         tags = [attributes(tag) for tag in re.findall(r"<sheet\b[^>]*/>", book_xml)]
         return {a["name"]: rels[a[rid]] for a in tags if rid and a.get(rid) in rels}
 
+    def date1904(self) -> bool:
+        """Whether the workbook counts dates in the 1904 date system (ECMA-376 18.2.28, workbookPr date1904)."""
+        found = re.search(r"<(?:\w+:)?workbookPr\b[^>]*>", self.text(self.main_part()))
+        return found is not None and attributes(found.group(0)).get("date1904", "").strip().lower() in ("1", "true")
+
     def add_relationship(self, source: str, rel_id: str, rel_type: str, target: str) -> None:
         name = rels_name(source)
         tag = f"<Relationship Id={quoted(rel_id)} Type={quoted(rel_type)} Target={quoted(relative(source, target))}/>"
@@ -145,8 +154,30 @@ class Package:
     # Content types
     def content_type(self, part: str) -> str | None:
         types = self.text(CONTENT_TYPES)
-        match = re.search(rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', types, re.IGNORECASE)
+        match = re.search(rf"""<Override\b[^>]*PartName=["']/{re.escape(part)}["'][^>]*/>""", types, re.IGNORECASE)
         return attributes(match.group(0)).get("ContentType") if match else None
+
+    def default_type(self, extension: str) -> str | None:
+        """The content type the package gives every part ending ``.extension`` (a ``Default``), if any."""
+        for tag in re.findall(r"<Default\b[^>]*/>", self.text(CONTENT_TYPES)):
+            a = attributes(tag)
+            if a.get("Extension", "").lower() == extension.lower():
+                return a.get("ContentType")
+        return None
+
+    def untyped_parts(self) -> list[str]:
+        """Parts with no content type, neither their own (``Override``) nor their extension's (``Default``):
+        every part of a package needs one (ECMA-376 part 2, 10.1.2.4); Excel offers to repair the file."""
+        return [part for part in self.parts if part != CONTENT_TYPES and self.content_type(part) is None
+                and self.default_type(posixpath.basename(part).rpartition(".")[2]) is None]
+
+    def set_relationships(self, source: str, tags: str) -> None:
+        """``source``'s relationships part, new, holding ``tags``; its content type declared if the package lacks it."""
+        self.put(rels_name(source), '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                 f'<Relationships xmlns="{PACKAGE_RELATIONSHIPS_NS}">{tags}</Relationships>')
+        if self.default_type("rels") is None and self.content_type(rels_name(source)) is None:
+            tag = f'<Default Extension="rels" ContentType="{RELATIONSHIPS_TYPE}"/>'
+            self.put(CONTENT_TYPES, insert_before(self.text(CONTENT_TYPES), "</Types>", tag))
 
     def set_content_type(self, part: str, content_type: str) -> None:
         if self.content_type(part) == content_type:
@@ -157,7 +188,7 @@ class Package:
 
     def drop_content_type(self, part: str) -> None:
         types = self.text(CONTENT_TYPES)
-        self.put(CONTENT_TYPES, re.sub(rf'<Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', "", types,
+        self.put(CONTENT_TYPES, re.sub(rf"""<Override\b[^>]*PartName=["']/{re.escape(part)}["'][^>]*/>""", "", types,
                                        flags=re.IGNORECASE))
 
 
@@ -169,13 +200,13 @@ def custom_properties(path: Path) -> dict[str, str]:
             xml = archive.read("docProps/custom.xml").decode("utf-8", "replace")
     except (OSError, KeyError, zipfile.BadZipFile):
         return {}
-    found = re.findall(r'<property\b[^>]*\bname="([^"]*)"[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>', xml)
-    return dict(found)
+    found = re.findall(r"""<property\b[^>]*\bname=(?:"([^"]*)"|'([^']*)')[^>]*>\s*<vt:\w+>([^<]*)</vt:\w+>""", xml)
+    return {double or single: text for double, single, text in found}
 
 
 def rid_attribute(book_xml: str) -> str | None:
     """The relationship-id attribute as this workbook part spells it (usually r:id)."""
-    found = re.search(rf'xmlns:(\w+)="{re.escape(RELATIONSHIPS_NS)}"', book_xml)
+    found = re.search(rf"""xmlns:(\w+)=["']{re.escape(RELATIONSHIPS_NS)}["']""", book_xml)
     return f"{found.group(1)}:id" if found else None
 
 

@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 from acsxl.xlsx.package import Package, escaped_text
 
 EXCEL_EPOCH_OFFSET = 25_569  # serial number of 1970-01-01 in Excel's 1900 date system (ECMA-376 18.17.4.1)
+EXCEL_1904_OFFSET = 24_107  # the same day in the 1904 date system (workbookPr date1904): 1,462 days fewer
 # Rows per chunk: a chunk of portfolio rows stays well under 32 MB, glibc's ceiling for serving a block
 # from its heap; bigger blocks get fresh pages from the system every time, each one faulted in and
 # zeroed (bench/RESULTS.md, session 8).
@@ -57,7 +58,8 @@ def escaped(text: pl.Expr) -> pl.Expr:
 Piece = str | pl.Expr  # a row's XML is one concatenation of literal text and column expressions
 
 
-def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: bool, nullable: bool, formula: Piece) -> list[Piece]:
+def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: bool, nullable: bool, formula: Piece,
+          epoch: int = EXCEL_EPOCH_OFFSET) -> list[Piece]:
     value = pl.col(spec.column)
     ref: list[Piece] = [f'<c r="{letter}', row, f'" s="{spec.style}"']
     if spec.formula is not None:  # a blank result is the empty string, as the formula gives it
@@ -65,7 +67,7 @@ def _cell(spec: Cell, dtype: pl.DataType, letter: str, row: pl.Expr, escape: boo
         return [*ref, typed, formula, "<v>", value.cast(pl.String).fill_null(""), "</v></c>"]
     body: list[Piece]
     if dtype == pl.Date:
-        body = ["><v>", (value.cast(pl.Int32) + EXCEL_EPOCH_OFFSET).cast(pl.String), "</v></c>"]
+        body = ["><v>", (value.cast(pl.Int32) + epoch).cast(pl.String), "</v></c>"]
     elif dtype == pl.Boolean:
         body = [' t="b"><v>', value.cast(pl.Int8).cast(pl.String), "</v></c>"]
     elif dtype.is_float():
@@ -110,11 +112,12 @@ def _formula(spec: Cell, index: int, letter: str, first_row: int, rows: int, blo
 
 
 def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.Expr | None = None,
-             block: range | None = None) -> pl.Series:
+             block: range | None = None, date1904: bool = False) -> pl.Series:
     """One ``<row>`` element per frame row, numbered from ``first_row`` (1-based, as in Excel); ``height``
     (points, over the frame's columns) sets the height of the rows where it is not null (the others
     have the sheet's default height). ``block``: the sheet rows the formula columns span, when the
-    frame is one chunk of them (default: the frame's own rows)."""
+    frame is one chunk of them (default: the frame's own rows). ``date1904``: dates as serials of the
+    1904 date system, for a workbook that uses it."""
     block = block or range(first_row, first_row + frame.height)
     # Codes are cell text like any other. The row number goes into every cell reference: made once.
     frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String),
@@ -137,7 +140,8 @@ def rows_xml(frame: pl.DataFrame, cells: list[Cell], first_row: int, height: pl.
     for i, c in enumerate(cells):
         letter = xl_col_to_name(i)
         formula = _formula(c, formulas.index(i), letter, first_row, frame.height, block) if i in formulas else ""
-        pieces += _cell(c, schema[c.column], letter, row, escape.get(c.column, True), nullable[c.column], formula)
+        pieces += _cell(c, schema[c.column], letter, row, escape.get(c.column, True), nullable[c.column], formula,
+                        EXCEL_1904_OFFSET if date1904 else EXCEL_EPOCH_OFFSET)
     return frame.select(pl.concat_str(_exprs([*pieces, "</row>"])).alias("xml")).to_series()
 
 
@@ -160,12 +164,13 @@ class Fill:
     cells: list[Cell]
     height: pl.Expr | None = None
     first_row: int = 2
+    date1904: bool = False  # the workbook's date system (workbookPr date1904)
 
     def chunk(self, start: int) -> memoryview:
         """The XML of rows ``start`` on, up to ``CHUNK_ROWS`` of them."""
         part = self.frame.slice(start, CHUNK_ROWS)
         return joined(rows_xml(part, self.cells, self.first_row + start, self.height,
-                               range(self.first_row, self.first_row + self.frame.height)))
+                               range(self.first_row, self.first_row + self.frame.height), self.date1904))
 
     def chunks(self, pool: Executor) -> Iterator[memoryview]:
         """The rows' XML chunk by chunk, built on ``pool`` from now on, up to ``AHEAD`` chunks ahead of

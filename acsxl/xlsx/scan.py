@@ -8,7 +8,7 @@ from typing import IO
 
 _CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
 _VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|is>)|</(?:\w+:)?c>")
-_ROW_NUMBER = re.compile(rb'\br="[A-Z]*(\d+)"')
+_ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'][A-Z]*(\d+)["']""")  # either quote style (XML 1.0 §3.1)
 _SCAN_BLOCK = 1 << 16
 
 

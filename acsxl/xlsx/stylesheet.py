@@ -85,8 +85,8 @@ def merge_styles(client: str, ours: str) -> Merged:
 def _append(styles: str, name: str, items: list[str], count: int) -> str:
     found = _collection(styles, name)
     if found is not None:
-        head = re.sub(r'\bcount="\d+"', f'count="{count}"', re.match(rf"<{name}\b[^>]*?(?=/?>)", found.group(0)).group(0))
-        if 'count="' not in head:
+        head = re.sub(r"""\bcount\s*=\s*["']\d*["']""", f'count="{count}"', re.match(rf"<{name}\b[^>]*?(?=/?>)", found.group(0)).group(0))
+        if not re.search(r"\bcount\s*=", head):
             head += f' count="{count}"'
         body = found.group(1) or ""
         return styles[: found.start()] + f"{head}>{body}{''.join(items)}</{name}>" + styles[found.end():]

@@ -18,14 +18,15 @@ def stretched(package: Package, part: str, frame: pl.DataFrame, first_row: int =
               height: pl.Expr | None = None) -> tuple[Fill, dict[str, str]]:
     """The rows of ``frame`` for a sheet written with only its first data row (``first_row``, 1-based):
     each column keeps that row's cell format, live ``formulas`` by column (``{row}`` where the row
-    number goes). Also the sheet's tables stretched over all the rows (new contents by part name)."""
+    number goes). Dates follow the package's date system. Also the sheet's tables stretched over all
+    the rows (new contents by part name)."""
     formulas = formulas or {}
     styles = dict(re.findall(rf'<c r="([A-Z]+){first_row}" s="(\d+)"', package.text(part)))
     cells = [Cell(c, int(styles.get(xl_col_to_name(i), 0)), formulas.get(c)) for i, c in enumerate(frame.columns)]
     last = first_row + frame.height - 1
     tables = {rel.target: re.sub(rf'\bref="([A-Z]+\d+):([A-Z]+){first_row}"', rf'ref="\g<1>:\g<2>{last}"', package.text(rel.target))
               for rel in package.relationships(part) if rel.kind == "table"}
-    return Fill(frame, cells, height, first_row), tables
+    return Fill(frame, cells, height, first_row, package.date1904()), tables
 
 
 def hyperlinks(cells: pl.DataFrame, targets: pl.DataFrame, column: str) -> tuple[memoryview | bytes, memoryview | bytes]:

@@ -24,6 +24,7 @@ from acsxl.io.writer import backup_path
 from acsxl.portfolio.columns import Sources
 from acsxl.portfolio.inplace import is_ours, refresh_workbook
 from acsxl.portfolio.layout import RunInfo
+from acsxl.portfolio.sample import sample_cases
 from acsxl.xlsx.merge import _drop_from_calc_chain
 from acsxl.xlsx.package import Package
 from acsxl.xlsx.stylesheet import _items, merge_styles
@@ -72,6 +73,7 @@ def test_refresh_twice_keeps_every_other_part_byte_for_byte(client: Path) -> Non
     assert refresh(client, "2026-12-01") == 0
     second = Package.read(client.read_bytes())
     assert_preserved(original, second)
+    assert second.untyped_parts() == []
     # The second refresh reuses the first one's entries and styles: only our sheets' contents differ.
     changed = {name for name in second.parts if first.parts.get(name) != second.parts[name]}
     assert changed and all(ours(name) for name in changed)
@@ -228,6 +230,93 @@ def test_each_run_keeps_its_own_backup_and_old_orphans_are_cleared(client: Path)
     assert backup_path(client) != other_backup
     assert other_backup.read_bytes() == b"another run's backup"
     assert fresh_tmp.exists() and not old_tmp.exists() and not old_backup.exists()
+
+
+def test_a_1904_workbook_gets_its_dates_in_its_own_date_system(tmp_path: Path) -> None:
+    """Mac Excel's old default (workbookPr date1904): serials count from 1904-01-01, 1,462 days fewer. Our
+    sheets' dates, read back with openpyxl (which honours the flag), are the days the portfolio says
+    beside it, and the live Days left still counts from today."""
+    import xlsxwriter
+
+    cases = sample_cases(40, seed=3, anchor=date(2026, 11, 21))
+    client = tmp_path / "mac-1904.xlsx"
+    book = xlsxwriter.Workbook(str(client), {"date_1904": True})
+    cases.write_excel(book, worksheet="Cases", dtype_formats={pl.Date: "yyyy-mm-dd"})
+    book.close()
+    beside = tmp_path / "beside.xlsx"
+    assert main(["triage", str(client), "--as-of", "2026-11-23", "--out", str(beside), "--in-place", "-q"]) == 0
+    assert re.search(r"<workbookPr[^>]*date1904=\"1\"", Package.read(client.read_bytes()).text("xl/workbook.xml"))
+
+    def sheet(path: Path, name: str) -> list[tuple]:
+        return list(openpyxl.load_workbook(path, read_only=True)[name].iter_rows(values_only=True))
+
+    inside, expected = sheet(client, "Portfolio"), sheet(beside, "Portfolio")
+    dates = [i for i, v in enumerate(expected[1]) if isinstance(v, date)]
+    assert len(dates) >= 2 and inside[0] == expected[0]
+    assert [[row[i] for i in dates] for row in inside[1:]] == [[row[i] for i in dates] for row in expected[1:]]
+    cases_back = sheet(client, "Cases")  # the client's own dates, untouched, still read right
+    first = cases.row(0)
+    assert [v.date() for v in cases_back[1] if isinstance(v, date)] == [v for v in first if isinstance(v, date)]
+    summary_inside = [v for row in sheet(client, "Summary") for v in row if isinstance(v, date)]
+    summary_beside = [v for row in sheet(beside, "Summary") for v in row if isinstance(v, date)]
+    assert summary_inside == summary_beside and summary_inside
+    # The live formula subtracts TODAY() in the same system; its cached value is the days as of the run.
+    xml = Package.read(client.read_bytes()).text(Package.read(client.read_bytes()).sheet_parts()["Portfolio"])
+    assert "TODAY()" in xml
+
+
+def test_a_workbook_written_with_single_quoted_attributes_is_refreshed_soundly(tmp_path: Path) -> None:
+    """XML allows name='value'. Read with double-quote-only patterns, a single-quoted workbook part gave our
+    sheets a sheetId the client's sheet already had, and a styles part a second count attribute."""
+    import xlsxwriter
+
+    client = tmp_path / "single-quoted.xlsx"
+    book = xlsxwriter.Workbook(str(client))
+    sample_cases(20, seed=5, anchor=date(2026, 11, 21)).write_excel(book, worksheet="Cases", dtype_formats={pl.Date: "yyyy-mm-dd"})
+    book.add_worksheet("Notes").write("A1", "the client's own notes")
+    book.close()
+    package = Package.read(client.read_bytes())
+    for name in list(package.parts):
+        if name.endswith((".xml", ".rels")):
+            package.put(name, re.sub(r'(\s[\w:]+)="([^"\']*)"', r"\1='\2'", package.text(name)))
+    assert "sheetId='1'" in package.text("xl/workbook.xml") and "count='" in package.text("xl/styles.xml")
+    package.write(client)
+
+    assert refresh(client, "2026-11-23") == 0
+    now = Package.read(client.read_bytes())
+    ids = re.findall(r"""sheetId=["'](\d+)["']""", now.text("xl/workbook.xml"))
+    assert len(ids) == 5 and len(set(ids)) == 5
+    assert all(len(re.findall(r"\bcount=", m)) <= 1 for m in re.findall(r"<\w+\b[^>]*>", now.text("xl/styles.xml")))
+    assert now.untyped_parts() == []
+    opened = openpyxl.load_workbook(client)
+    assert opened.sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert opened["Portfolio"].max_row == 21
+    assert refresh(client, "2026-11-24") == 0  # and again: our sheets are found and replaced, not added twice
+    assert openpyxl.load_workbook(client, read_only=True).sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+
+
+def test_a_package_typing_its_parts_by_override_only_gets_a_type_for_every_part_we_add(tmp_path: Path) -> None:
+    """Some writers declare every part's type with an Override and no Default for .rels: the relationship
+    parts our sheets bring (tables, links) were added untyped, which Excel offers to repair."""
+    import xlsxwriter
+
+    client = tmp_path / "overrides-only.xlsx"
+    book = xlsxwriter.Workbook(str(client))
+    sample_cases(10, seed=6, anchor=date(2026, 11, 21)).write_excel(book, worksheet="Cases")
+    book.close()
+    package = Package.read(client.read_bytes())
+    types = re.sub(r'<Default Extension="rels"[^>]*/>', "", package.text("[Content_Types].xml"))
+    for part in (p for p in package.parts if p.endswith(".rels")):
+        types = types.replace("</Types>", f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-package.relationships+xml"/></Types>')
+    package.put("[Content_Types].xml", types)
+    assert package.untyped_parts() == []
+    package.write(client)
+    assert refresh(client, "2026-11-23") == 0
+    now = Package.read(client.read_bytes())
+    assert any(p.endswith(".rels") and "acsxl_" in p for p in now.parts)
+    assert now.untyped_parts() == []
+    assert refresh(client, "2026-11-24") == 0
+    assert Package.read(client.read_bytes()).untyped_parts() == []
 
 
 def test_a_portfolio_excel_resaved_under_other_part_names_is_still_recognised(client: Path) -> None:
