@@ -5,6 +5,7 @@ turns what is loaded here into the engine's input frame."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import threading
@@ -164,10 +165,11 @@ def load_sheet(path: Path, sheet: str | None, aliases: Mapping[str, str] | None 
     is faster than fastexcel's default, with the same frames (bench/RESULTS.md). Column types are
     guessed from every row, not fastexcel's default of the first 1,000: otherwise a date typed as
     text in row 1,500 of a date column is read as a blank."""
-    try:
-        reader = fastexcel.read_excel(str(path))
-    except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
-        raise UnreadableInput(f"{path}: not a readable workbook ({first_line(err)})") from None
+    notes = []
+    reader, left_out = open_workbook(path)
+    if left_out:
+        notes.append(f"{path.name}: its macro sheet{'s' if len(left_out) > 1 else ''} {', '.join(map(repr, left_out))} "
+                     "(Excel 4 macros) not read")
     names = reader.sheet_names
     if not names:
         raise UnreadableInput(f"{path}: the workbook has no sheets")
@@ -178,7 +180,6 @@ def load_sheet(path: Path, sheet: str | None, aliases: Mapping[str, str] | None 
     else:
         cases = next((n for n in names if n.strip().lower() == DEFAULT_SHEET.lower()), None)
         candidates = [cases] if cases else names
-    notes = []
     for chosen in candidates:
         batch, above, score = _table(reader, path, chosen, aliases)
         if score or chosen == candidates[-1]:
@@ -196,6 +197,30 @@ def load_sheet(path: Path, sheet: str | None, aliases: Mapping[str, str] | None 
     if above:
         notes.append(f"{path.name}: sheet {chosen!r}: the headers are on row {first + above}; the rows above them are not cases")
     return LoadedSheet(batch, chosen, first + above + 1, "; ".join(notes) or None)
+
+
+MACRO_SHEETS = ("xlMacrosheet", "xlIntlMacrosheet")  # Excel 4 macro sheets: the reader (calamine) cannot open a workbook with one
+
+
+def open_workbook(path: Path) -> tuple[Any, list[str]]:
+    """fastexcel's reader for the workbook, and the names of the sheets it had to leave out: a workbook
+    with an Excel 4 macro sheet is opened without it (calamine cannot open one that has it)."""
+    try:
+        return fastexcel.read_excel(str(path)), []
+    except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
+        unreadable = UnreadableInput(f"{path}: not a readable workbook ({first_line(err)})")
+    try:
+        copy, left_out = Package.read(path).without_sheets(MACRO_SHEETS)
+    except Exception:
+        raise unreadable from None
+    if not left_out:
+        raise unreadable from None
+    data = io.BytesIO()
+    copy.write(data)
+    try:
+        return fastexcel.read_excel(data.getvalue()), left_out
+    except Exception:
+        raise unreadable from None
 
 
 def _table(reader: Any, path: Path, chosen: str, aliases: Mapping[str, str] | None) -> tuple[Any, int, int]:

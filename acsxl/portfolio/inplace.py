@@ -11,11 +11,10 @@ import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import fastexcel
 import polars as pl
 
 from acsxl.errors import NotRefreshed, OutputBusy
-from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, refreshable
+from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, open_workbook, refreshable
 from acsxl.io.writer import atomic_write, output_lock, workbook_lock_path
 from acsxl.portfolio.layout import RunInfo, write_portfolio
 from acsxl.portfolio.sheets import MARK, NAMES
@@ -91,7 +90,7 @@ def verify_workbook(path: Path, rows: int) -> None:
     """The file is a sound package and its Portfolio sheet reads back with ``rows`` rows."""
     try:
         Package.read(path.read_bytes())  # reads every part: bad CRCs and truncation fail here
-        height = fastexcel.read_excel(str(path)).load_sheet(NAMES[0], dtypes="string").height  # no type guessing: counting only
+        height = open_workbook(path)[0].load_sheet(NAMES[0], dtypes="string").height  # no type guessing: counting only
     except Exception as err:
         raise VerifyFailed(f"the written file does not read back: {err}") from None
     if rows and height != rows:

@@ -50,6 +50,9 @@ def merge_sheets(client: Package, ours: Package, names: Sequence[str], replaceab
     rid_attr = rid_attribute(book_xml)
     if rid_attr is None or "<sheets>" not in book_xml:
         raise Refused("its workbook part uses a layout acsxl does not edit")
+    protection = re.search(r"<workbookProtection\b[^>]*>", book_xml)
+    if protection is not None and attributes(protection.group(0)).get("lockStructure", "").strip().lower() in ("1", "true"):
+        raise Refused("its structure is protected (Protect Workbook), so acsxl adds no sheets to it")
     book_rels = {rel.id: rel for rel in client.relationships(book)}
     sheets = [attributes(tag) for tag in re.findall(r"<sheet\b[^>]*/>", book_xml)]
     by_name = {s.get("name", "").casefold(): s for s in sheets}

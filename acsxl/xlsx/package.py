@@ -7,6 +7,7 @@ import io
 import posixpath
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -141,6 +142,23 @@ class Package:
         """Whether the workbook counts dates in the 1904 date system (ECMA-376 18.2.28, workbookPr date1904)."""
         found = re.search(r"<(?:\w+:)?workbookPr\b[^>]*>", self.text(self.main_part()))
         return found is not None and attributes(found.group(0)).get("date1904", "").strip().lower() in ("1", "true")
+
+    def without_sheets(self, kinds: Sequence[str]) -> tuple[Package, list[str]]:
+        """A copy whose sheet list leaves out the sheets of relationship ``kinds`` (``xlMacrosheet``...),
+        for a reader that cannot open them; and their names. The parts themselves stay."""
+        book = self.main_part()
+        book_xml = self.text(book)
+        rid = rid_attribute(book_xml)
+        kinds_of = {rel.id: rel.kind for rel in self.relationships(book)}
+        dropped = []
+        for tag in re.findall(r"<sheet\b[^>]*/>", book_xml):
+            a = attributes(tag)
+            if rid and kinds_of.get(a.get(rid, "")) in kinds:
+                book_xml = book_xml.replace(tag, "", 1)
+                dropped.append(a.get("name", ""))
+        copy = Package(dict(self.parts), dict(self.entries))
+        copy.put(book, book_xml)
+        return copy, dropped
 
     def add_relationship(self, source: str, rel_id: str, rel_type: str, target: str) -> None:
         name = rels_name(source)

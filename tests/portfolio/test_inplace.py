@@ -319,6 +319,24 @@ def test_a_package_typing_its_parts_by_override_only_gets_a_type_for_every_part_
     assert Package.read(client.read_bytes()).untyped_parts() == []
 
 
+def test_a_workbook_whose_structure_is_protected_gets_no_sheets_added(tmp_path: Path, capsys) -> None:
+    """Protect Workbook (structure) forbids adding sheets: the portfolio goes beside it, the file keeps its bytes."""
+    import xlsxwriter
+
+    client = tmp_path / "protected-structure.xlsx"
+    book = xlsxwriter.Workbook(str(client))
+    sample_cases(8, seed=8, anchor=date(2026, 11, 21)).write_excel(book, worksheet="Cases")
+    book.close()
+    package = Package.read(client.read_bytes())
+    package.put("xl/workbook.xml", re.sub(r"(<workbookPr\b[^>]*/>)", r'\1<workbookProtection lockStructure="1"/>', package.text("xl/workbook.xml")))
+    package.write(client)
+    before = client.read_bytes()
+    assert main(["refresh", str(client), "--as-of", "2026-11-23"]) == 0
+    assert "structure is protected" in capsys.readouterr().err
+    assert client.read_bytes() == before
+    assert openpyxl.load_workbook(client.with_name("protected-structure.acsxl-portfolio.xlsx"), read_only=True).sheetnames[0] == "Portfolio"
+
+
 def test_a_portfolio_excel_resaved_under_other_part_names_is_still_recognised(client: Path) -> None:
     assert refresh(client, "2026-11-23") == 0
     package = Package.read(client.read_bytes())
