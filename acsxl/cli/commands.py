@@ -16,6 +16,7 @@ from acsxl.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL
 from acsxl.cli.runs import Progress, RunLog
 from acsxl.errors import OutputError
 from acsxl.excel import WORKBOOK
+from acsxl.io.reader import FileResult
 from acsxl.io.writer import atomic_write, output_lock
 from acsxl.portfolio import service
 from acsxl.portfolio.sample import sample_cases
@@ -51,6 +52,7 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
     finally:
         progress.close()  # ends the progress line, also when the run is stopped
     log.seconds["read"] = round(time.perf_counter() - started, 3)
+    read += [(FileResult(str(path), label, passed_over=why), None) for path, label, why in args.links_passed_over]
     for result, cases in read:
         if result.passed_over:
             _say(args, f"acsxl: note: {result.passed_over}")

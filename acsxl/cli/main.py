@@ -151,7 +151,8 @@ def start_reading(args: argparse.Namespace) -> None:
     args.config = load_config(args.config_file, args.inputs)
     args.to_stdout = args.out == "-" or (args.out is None and not args.in_place)
     args.out_path = None if args.to_stdout or args.out is None else Path(args.out)
-    args.case_lists = [(path, label) for path, label in expand_inputs(args.inputs)
+    args.links_passed_over = []
+    args.case_lists = [(path, label) for path, label in expand_inputs(args.inputs, args.links_passed_over)
                        if args.out_path is None or path.resolve() != args.out_path.resolve()]
     args.prefetch = prefetch_for(args.case_lists, args.sheet, args.config.header_aliases() if args.config.aliases else None)
 
@@ -212,13 +213,14 @@ def _write_log(args: argparse.Namespace, code: int, error: str | None) -> int:
     """The JSON log (--json-log), written atomically whatever the run's end: a monitor never reads
     yesterday's log or half of today's. A log that cannot be written is said, and fails the run."""
     from acsxl.cli.runs import RunLog  # (here: brings in polars; a run that ended early may not have)
+    from acsxl.io.writer import narrowest_mode
 
     log = args.log
     if log is None:  # the run ended before the command made its log
         log = RunLog(as_of=args.as_of.isoformat(), output=str(args.out or ""), started=args.started.isoformat(timespec="seconds"))
     log.exit_code, log.error = code, error
     try:
-        log.write(args.json_log)
+        log.write(args.json_log, narrowest_mode(path for path, _ in getattr(args, "case_lists", ())))
     except OSError as err:
         from acsxl.io.writer import write_failure
 

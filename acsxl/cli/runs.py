@@ -58,8 +58,8 @@ class RunLog:
     exit_code: int = 0
     error: str | None = None  # when the run failed as a whole: the one line it said
 
-    def write(self, path: Path) -> None:
-        """The log as JSON to ``path``; '-' is standard output."""
+    def write(self, path: Path, narrow_to: int | None = None) -> None:
+        """The log as JSON to ``path`` (its mode at most ``narrow_to``: it names client files); '-' is standard output."""
         self.finished = _now()
         data = asdict(self)
         files = data.pop("files")
@@ -71,4 +71,4 @@ class RunLog:
             sys.stdout.write(text)
             sys.stdout.flush()
             return
-        atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"))
+        atomic_write(path, lambda target: target.write_text(text, encoding="utf-8"), narrow_to=narrow_to)

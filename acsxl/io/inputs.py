@@ -80,19 +80,35 @@ def refreshable(path: Path) -> bool:
     return found is not None and found.refreshable
 
 
-def expand_inputs(paths: list[Path]) -> list[tuple[Path, str]]:
+def expand_inputs(paths: list[Path], passed_over: list[tuple[Path, str, str]] | None = None) -> list[tuple[Path, str]]:
     """(path, label) for each case list: files as given (labelled by name); folders replaced by the
     case lists under them (labelled by their path inside the folder), skipping Excel lock files
-    (~$...), hidden and temporary files, and portfolios acsxl wrote beside client workbooks."""
+    (~$...), hidden and temporary files, and portfolios acsxl wrote beside client workbooks.
+
+    Links found in a folder are not followed out of it (a file outside is read only when given by
+    name), nor read twice (a link to a case list read as itself); each is added to ``passed_over``
+    as (path, label, why)."""
     out: list[tuple[Path, str]] = []
     for path in paths:
         if not path.is_dir():
             out.append((path, path.name))
             continue
-        out.extend(
-            (p, p.relative_to(path).as_posix()) for p in sorted(path.rglob("*"))
-            if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith((".tmp", BESIDE_SUFFIX))
-        )
+        root = path.resolve()
+        found = [p for p in sorted(path.rglob("*"))
+                 if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", ".")) and not p.name.endswith((".tmp", BESIDE_SUFFIX))]
+        themselves = {p.resolve() for p in found if not p.is_symlink()}
+        for p in found:
+            label = p.relative_to(path).as_posix()
+            if p.is_symlink():  # (rglob does not go down linked folders)
+                target = p.resolve()
+                why = (f"{label}: a link to {target}, outside {path}; not followed (give the file itself to read it)"
+                       if not target.is_relative_to(root) else
+                       f"{label}: a link to {target.relative_to(root).as_posix()}, which is read itself" if target in themselves else None)
+                if why is not None:
+                    if passed_over is not None:
+                        passed_over.append((p, label, why))
+                    continue
+            out.append((p, label))
     return out
 
 

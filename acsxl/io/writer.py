@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,12 +25,21 @@ if TYPE_CHECKING:  # the command line imports this module before polars (see acs
 FORMATS = (".csv", ".parquet", ".xlsx")  # output formats, by extension (.xlsx: the portfolio workbook, acsxl.portfolio)
 
 
+class CannotKeep(OSError):
+    """A replaced file's owner or group cannot be kept (the run is not that account, nor root)."""
+
+
 def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Path], None] | None = None,
-                 last_look: Callable[[], None] | None = None) -> None:
+                 last_look: Callable[[], None] | None = None, *, narrow_to: int | None = None, keep_owner: bool = False) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``. With ``verify``
     (raises if a file is not right), the new file is checked before the rename and again after it,
     and the previous file is kept as a backup until then: put back if the check fails. ``last_look``
-    (raises to keep ``path`` as it is) runs immediately before the rename, after the slow work."""
+    (raises to keep ``path`` as it is) runs immediately before the rename, after the slow work.
+
+    The file gets the mode of the one it replaces, else the umask's, never more than ``narrow_to``
+    (the mode of the client files its data comes from). A replaced file's owner and group are kept
+    where the account may set them; with ``keep_owner`` (a client's own workbook) it is left as it
+    is when they cannot be (``CannotKeep``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_orphans(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
@@ -38,7 +47,8 @@ def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Pa
     backup = None
     try:
         write(Path(tmp))
-        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; give the file the mode a normal write would
+        os.chmod(tmp, _mode_for(path) & (0o777 if narrow_to is None else narrow_to))  # mkstemp makes 0600
+        _owner_of(path, Path(tmp), keep_owner)
         if verify is not None:
             verify(Path(tmp))
         if last_look is not None:
@@ -97,6 +107,35 @@ def _backup(path: Path) -> Path:
     return backup
 
 
+def _owner_of(path: Path, tmp: Path, strict: bool) -> None:
+    """Give ``tmp`` the owner and group of ``path`` (when it exists and they differ)."""
+    try:
+        was, now = path.stat(), tmp.stat()
+    except FileNotFoundError:
+        return
+    if (was.st_uid, was.st_gid) == (now.st_uid, now.st_gid) or not hasattr(os, "chown"):
+        return
+    try:
+        os.chown(tmp, was.st_uid, was.st_gid)
+    except OSError:
+        if strict:
+            raise CannotKeep(f"its owner (user {was.st_uid}, group {was.st_gid}) cannot be kept by this account; "
+                             "run acsxl as the workbook's owner") from None
+
+
+def narrowest_mode(paths: Iterable[Path]) -> int | None:
+    """The permission bits every one of ``paths`` allows (None for none): what a file holding data from
+    all of them may allow at most."""
+    mode = None
+    for path in paths:
+        try:
+            bits = path.stat().st_mode & 0o777
+        except OSError:
+            continue
+        mode = bits if mode is None else mode & bits
+    return mode
+
+
 def _mode_for(path: Path) -> int:
     """The existing file's mode, else what the umask allows for a new file."""
     try:
@@ -121,7 +160,7 @@ def neutralised(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.when(c.str.contains(FORMULA_START)).then("'" + c).otherwise(c).alias(name) for name, c in cells.items())
 
 
-def write_table(frame: pl.DataFrame, out: str | Path, raw: bool = False) -> None:
+def write_table(frame: pl.DataFrame, out: str | Path, raw: bool = False, narrow_to: int | None = None) -> None:
     """``frame`` as CSV or Parquet by ``out``'s extension; '-' is CSV on standard output. CSV text
     cells that would start a formula are neutralised (``neutralised``) unless ``raw``."""
     if not raw and (str(out) == "-" or Path(out).suffix.lower() == ".csv"):
@@ -136,15 +175,16 @@ def write_table(frame: pl.DataFrame, out: str | Path, raw: bool = False) -> None
         return
     path = Path(out)
     writers = {".csv": frame.write_csv, ".parquet": frame.write_parquet}
-    write_file(path, writers.get(path.suffix.lower()))
+    write_file(path, writers.get(path.suffix.lower()), narrow_to)
 
 
-def write_file(path: Path, write: Callable[[Path], None] | None) -> None:
-    """``write`` to ``path`` atomically; a clear error when there is no writer for the extension or the folder refuses."""
+def write_file(path: Path, write: Callable[[Path], None] | None, narrow_to: int | None = None) -> None:
+    """``write`` to ``path`` atomically (mode at most ``narrow_to``); a clear error when there is no
+    writer for the extension or the folder refuses."""
     if write is None:
         raise OutputError(f"{path}: unknown output format {path.suffix or '(none)'} (use {', '.join(FORMATS)})")
     try:
-        atomic_write(path, write)
+        atomic_write(path, write, narrow_to=narrow_to)
     except OSError as err:
         raise OutputError(f"{path}: cannot write ({write_failure(err)})") from None
 

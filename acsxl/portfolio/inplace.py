@@ -15,7 +15,7 @@ import polars as pl
 
 from acsxl.errors import NotRefreshed, OutputBusy
 from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, open_workbook, refreshable
-from acsxl.io.writer import atomic_write, output_lock, workbook_lock_path
+from acsxl.io.writer import CannotKeep, atomic_write, narrowest_mode, output_lock, workbook_lock_path
 from acsxl.portfolio.layout import RunInfo, write_portfolio
 from acsxl.portfolio.sheets import MARK, NAMES
 from acsxl.xlsx.merge import Refused, merge_sheets, page_header_marked
@@ -43,6 +43,14 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
         return _beside(path, frame, run, "a CSV file cannot hold sheets")
     _check_free(path, read_stamp)
     try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise NotRefreshed(f"{path}: cannot be read ({err.strerror or err}); not refreshed") from None
+    if not mode & 0o222:
+        raise NotRefreshed(f"{path}: marked read-only; not refreshed (clear the read-only mark to let acsxl refresh it)")
+    # A link is refreshed where it leads: the file itself is replaced, and the link still leads to it.
+    real = path.resolve() if path.is_symlink() else path
+    try:
         client = Package.read(path.read_bytes())
     except OSError as err:
         raise NotRefreshed(f"{path}: cannot be read ({err.strerror or err}); not refreshed") from None
@@ -65,12 +73,14 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
 
     try:
         # One refresh of a workbook at a time; the other run's rename would change the stamp anyway.
-        with output_lock(path, 0, workbook_lock_path(path)):
+        with output_lock(real, 0, workbook_lock_path(real)):
             # Opened or saved while the sheets were written and checked? Looked at once more
             # immediately before the rename, so a save is never replaced.
-            atomic_write(path, merged.write, verify, last_look=lambda: _check_free(path, read_stamp))
+            atomic_write(real, merged.write, verify, last_look=lambda: _check_free(path, read_stamp), keep_owner=True)
     except OutputBusy:
         raise NotRefreshed(f"{path}: another acsxl run is refreshing it; not refreshed") from None
+    except CannotKeep as err:
+        raise NotRefreshed(f"{path}: not refreshed: {err}; the workbook is as it was") from None
     except (OSError, VerifyFailed) as err:
         raise NotRefreshed(f"{path}: not refreshed ({err}); the workbook is as it was") from None
     return Refreshed(path, frame.height)
@@ -78,7 +88,7 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
 
 def _beside(path: Path, frame: pl.DataFrame, run: RunInfo, reason: str) -> Refreshed:
     beside = beside_path(path)
-    atomic_write(beside, lambda p: write_portfolio(frame, p, replace(run, inside=None, not_refreshed=[])))
+    atomic_write(beside, lambda p: write_portfolio(frame, p, replace(run, inside=None, not_refreshed=[])), narrow_to=narrowest_mode([path]))
     return Refreshed(path, frame.height, beside, f"{path}: not changed: {reason}; its portfolio is in {beside.name}")
 
 
@@ -98,7 +108,7 @@ def verify_workbook(path: Path, rows: int) -> None:
 
 
 def _check_free(path: Path, read_stamp: tuple[int, int] | None) -> None:
-    lock = excel_lock(path)
+    lock = excel_lock(path) or (excel_lock(path.resolve()) if path.is_symlink() else None)
     if lock is not None:
         raise NotRefreshed(f"{path}: open in a spreadsheet application (lock file {lock.name}); not refreshed")
     if read_stamp is not None and file_stamp(path) != read_stamp:

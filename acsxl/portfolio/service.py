@@ -21,7 +21,7 @@ from acsxl.errors import NotRefreshed, OutputError
 from acsxl.io.config import Config
 from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
-from acsxl.io.writer import write_file, write_table
+from acsxl.io.writer import narrowest_mode, write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.inplace import refresh_workbook
 from acsxl.portfolio.layout import RunInfo, write_portfolio
@@ -43,6 +43,11 @@ class Triaged:
     files: list[FileResult] = field(default_factory=list)
     stamps: list[tuple[int, int] | None] = field(default_factory=list)  # per source, when read: a later change is detected
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def narrowest_mode(self) -> int | None:
+        """The permission bits every case list read allows: an output holding their rows allows no more."""
+        return narrowest_mode(source.path for source in self.run.sources.files)
 
     @property
     def rows_with_issues(self) -> int:
@@ -113,10 +118,11 @@ def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str) ->
 def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> None:
     """The portfolio to ``out`` ('-': CSV on standard output); the format follows the extension, .xlsx
     being the formatted workbook. Atomic. CSV text that would start a formula is neutralised unless ``csv_raw``."""
+    narrow = triaged.narrowest_mode
     if str(out) == "-" or Path(out).suffix.lower() != ".xlsx":
-        write_table(triaged.shown(), out, raw=csv_raw)
+        write_table(triaged.shown(), out, raw=csv_raw, narrow_to=narrow)
         return
-    write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run))
+    write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run), narrow)
 
 
 def refresh_in_place(triaged: Triaged, step: Callable[[], None] = lambda: None) -> list[InPlace]:
