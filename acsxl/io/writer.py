@@ -7,13 +7,16 @@ from __future__ import annotations
 import errno
 import glob
 import hashlib
+import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -211,12 +214,37 @@ def workbook_lock_path(workbook: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"acsxl-locks-{user}" / f"{key}.lock"
 
 
+LONG_HELD_SECONDS = 6 * 3600  # a lock held this long is said to be held by a run that may hang
+
+
+def holder_path(lock: Path) -> Path:
+    """Who holds ``lock``: written beside it by the holder (the lock file itself is emptied by every
+    process that tries it)."""
+    return lock.with_name(lock.name + ".holder")
+
+
+def _holder_note(lock: Path, now: float) -> str:
+    """'held by acsxl (pid N) on HOST since TIME', from the holder file; '' when there is none to read."""
+    try:
+        held = json.loads(holder_path(lock).read_text(encoding="utf-8"))
+        pid, host, since = int(held["pid"]), str(held["host"]), float(held["since"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    started = datetime.fromtimestamp(since).astimezone().isoformat(timespec="seconds")
+    note = f"held by acsxl (pid {pid}) on {host} since {started}"
+    if now - since > LONG_HELD_SECONDS:
+        note += (f", {int((now - since) // 3600)} hours: if that run hangs, end it (its lock goes with it; "
+                 "the operating system releases it however a process ends)")
+    return note
+
+
 @contextmanager
 def output_lock(out: Path, wait_seconds: float, lock: Path | None = None) -> Iterator[None]:
     """Hold the lock beside ``out`` (``lock_path``, or ``lock``) while writing it: an operating-system
     lock (filelock), so it goes with the process that held it, however that process ends, on Linux,
-    macOS and Windows. A second run waits up to ``wait_seconds`` for it, then gives up. The lock file
-    itself stays."""
+    macOS and Windows: an empty, damaged or old lock file, a reused process id or a run in another
+    container never holds anybody up. A second run waits up to ``wait_seconds`` for it, then gives up,
+    saying who holds it (``holder_path``). The lock file itself stays."""
     from filelock import FileLock, Timeout  # only for runs that write a file
 
     lock = lock_path(out) if lock is None else lock
@@ -225,10 +253,16 @@ def output_lock(out: Path, wait_seconds: float, lock: Path | None = None) -> Ite
         lock.parent.mkdir(parents=True, exist_ok=True)
         held.acquire()
     except Timeout:
-        raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}); try again later or raise --wait") from None
+        holder = _holder_note(lock, time.time())
+        raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}{'; ' + holder if holder else ''}); "
+                         "try again later or raise --wait") from None
     except OSError as err:
         raise OutputError(f"{out}: cannot write ({write_failure(err)})") from None
+    holder = holder_path(lock)
+    with suppress(OSError):  # who holds it is only for the message
+        holder.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}), encoding="utf-8")
     try:
         yield
     finally:
+        holder.unlink(missing_ok=True)  # while still held: never the next holder's note
         held.release()

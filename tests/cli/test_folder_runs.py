@@ -120,13 +120,48 @@ def test_a_second_run_on_the_same_output_waits_then_gives_up(tmp_path) -> None:
         pass
 
 
-def test_a_lock_file_left_behind_is_no_lock(tmp_path) -> None:
+@pytest.mark.parametrize("left", [
+    "999999999",  # the process id of a run long gone
+    "1",  # a live process's id (init, or the run itself as PID 1 in a container)
+    str(os.getpid()),  # this very process
+    "",  # empty: a run killed before it wrote anything
+    "\x00\xff garbled {",  # damaged
+    '{"pid": 1, "host": "another-host", "since": 0}',  # another host on a network share, years ago
+])
+def test_a_lock_file_left_behind_is_no_lock_whatever_it_holds(tmp_path, left: str) -> None:
     """An operating-system lock: the file that remains after a run (or a crash) holds nobody up, and
     no process is signalled to find out (os.kill(pid, 0) ends a process on Windows)."""
     out = tmp_path / "p.xlsx"
-    (tmp_path / ".p.xlsx.lock").write_text("999999999")
+    (tmp_path / ".p.xlsx.lock").write_text(left, encoding="utf-8", errors="surrogateescape")
+    (tmp_path / ".p.xlsx.lock.holder").write_text(left, encoding="utf-8", errors="surrogateescape")
+    started = time.monotonic()
     with output_lock(out, wait_seconds=0):
         pass
+    assert time.monotonic() - started < 5
+    assert not (tmp_path / ".p.xlsx.lock.holder").exists()
+
+
+def test_a_busy_lock_says_who_holds_it_and_for_how_long(tmp_path) -> None:
+    """The message names the holder's process, host and start; a lock held for hours says the run may hang."""
+    import socket
+
+    from acsxl.io import writer
+
+    out, holding = tmp_path / "p.xlsx", tmp_path / "holding"
+    other = subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, str(out), str(holding)])
+    try:
+        deadline = time.monotonic() + 30
+        while not holding.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with pytest.raises(Busy) as busy, output_lock(out, wait_seconds=0):
+            pass
+        assert f"held by acsxl (pid {other.pid}) on {socket.gethostname()} since " in str(busy.value)
+        assert "hours" not in str(busy.value)
+        note = writer._holder_note(writer.lock_path(out), time.time() + 7 * 3600)
+        assert "7 hours: if that run hangs, end it" in note
+    finally:
+        other.kill()
+        other.wait()
 
 
 STOPPED_WHILE_WRITING = """
