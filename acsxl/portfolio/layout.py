@@ -104,6 +104,40 @@ class Rows:
 
 
 EXCEL_ROWS = 1_048_576  # rows in an Excel sheet, the header row included
+EXCEL_CELL_CHARS = 32_767  # characters an Excel cell holds (Excel specifications and limits)
+CUT_MARK = " … [cut: an Excel cell holds 32,767 characters; the whole text is in the source row]"
+
+
+def _cut(text: pl.Expr) -> pl.Expr:
+    """Text longer than a cell holds: its start, then ``CUT_MARK`` (so it is never cut silently)."""
+    return (pl.when(text.str.len_chars() > EXCEL_CELL_CHARS)
+            .then(text.str.slice(0, EXCEL_CELL_CHARS - len(CUT_MARK)) + pl.lit(CUT_MARK)).otherwise(text))
+
+
+def _long_text(frame: pl.DataFrame) -> list[str]:
+    """The text columns of ``frame`` with a value longer than a cell holds (one pass over them)."""
+    text = [c for c, dtype in frame.schema.items() if dtype == pl.String]
+    if not text or not frame.height:
+        return []
+    longest = frame.select(pl.col(c).str.len_chars().max() for c in text).row(0)
+    return [c for c, n in zip(text, longest, strict=True) if n is not None and n > EXCEL_CELL_CHARS]
+
+
+def within_cell_limit(result: pl.DataFrame) -> pl.DataFrame:
+    """The rows with every text longer than a cell holds cut (``_cut``), and a problem on each such row
+    naming the column, so the Issues sheet and the issues column say it. Nothing to do (the usual
+    case): the rows as they are."""
+    long = _long_text(result)
+    if not long:
+        return result
+    problem = result.schema["problems"]
+    notes = [pl.when(pl.col(c).str.len_chars() > EXCEL_CELL_CHARS).then(pl.concat_list(pl.struct(
+        field=pl.lit(c), message=pl.lit(f"longer than an Excel cell holds ({EXCEL_CELL_CHARS:,} characters): cut in the workbook; "
+                                        "the CSV output and the source row have it whole"),
+        value=pl.lit(None, pl.String), kind=pl.lit("value")))).cast(problem) for c in long]
+    every = pl.concat_list([pl.col("problems").fill_null(pl.lit([], problem)), *(n.fill_null(pl.lit([], problem)) for n in notes)])
+    return result.with_columns(*(_cut(pl.col(c)) for c in long),
+                               pl.when(every.list.len() > 0).then(every).otherwise(pl.lit(None, problem)).alias("problems"))
 
 
 def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
@@ -115,8 +149,11 @@ def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -
     then generated column-wise and streamed into the file (acsxl.xlsx.rows). The source links need only
     the rows: they are worked out on a thread (polars, off the interpreter lock) while xlsxwriter
     writes, so their relationships are ready to be compressed before the Portfolio's rows."""
+    result = within_cell_limit(result)
     frame = cols.shown(result, run.sources, run.notes)
+    frame = frame.with_columns(_cut(pl.col(c)) for c in _long_text(frame))  # an issues text of many long problems
     issues = issue_table(result, run)
+    issues = issues.with_columns(_cut(pl.col(c)) for c in _long_text(issues))  # a long value found, or a long file reason
     for sheet, rows in (("Portfolio", frame.height), ("Issues", issues.height)):
         if rows >= EXCEL_ROWS:  # Excel would not open it, LibreOffice would drop the rest (issue #23 point 8)
             raise OutputError(f"the {sheet} sheet would have {rows:,} rows, more than an Excel sheet holds ({EXCEL_ROWS - 1:,} under "

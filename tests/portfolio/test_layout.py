@@ -223,3 +223,29 @@ def test_more_rows_than_an_excel_sheet_holds_is_refused_with_what_to_do(tmp_path
     assert "the Portfolio sheet would have 25 rows, more than an Excel sheet holds (19 under its header)" in err
     assert "write the portfolio as .csv or .parquet" in err and not out.exists()
     assert main(["triage", str(cases), "--as-of", AS_OF, "--out", str(tmp_path / "p.csv"), "-q"]) == 0
+
+
+def test_text_longer_than_an_excel_cell_is_cut_visibly_and_said_never_silently(tmp_path) -> None:
+    """Excel holds 32,767 characters in a cell (issue #23 point 8): a longer note or name is cut with a
+    mark saying so, its row gets an issue naming the column, and the CSV keeps every character."""
+    from acsxl.cli import main
+    from acsxl.portfolio.layout import CUT_MARK, EXCEL_CELL_CHARS
+
+    note, name, code = "N" * 40_000, "Q" * 33_000, "X" * 40_000
+    cases = tmp_path / "long.csv"
+    cases.write_text("Client,Name,Form,Tax Year,Balance,Notice,Notice Date,Filed,Notes\n"
+                     f"A1,{name},1040,2022,5000,CP504,2026-11-02,Y,{note}\n"
+                     f"B2,Short,1040,2021,700,{code},2026-11-02,Y,fine\n", encoding="utf-8")
+    out = tmp_path / "p.xlsx"
+    assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
+    book = openpyxl.load_workbook(out, read_only=True)
+    cells = [v for ws in book for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert max(map(len, cells)) <= EXCEL_CELL_CHARS
+    cut = [v for v in cells if v.endswith(CUT_MARK)]
+    assert len(cut) >= 3 and any(v.startswith("N" * 1000) for v in cut) and any(v.startswith("X" * 1000) for v in cut)
+    issues = pl.read_excel(out, sheet_name="Issues")
+    said = issues.filter(pl.col("message").str.contains("longer than an Excel cell holds"))
+    assert set(said["column"]) == {"notes", "client_name"} and set(said["client"]) == {"A1"}
+    assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
+    whole = pl.read_csv(tmp_path / "p.csv", infer_schema=False)
+    assert note in whole["notes"].to_list() and not any(CUT_MARK in str(v) for v in whole.row(0))
