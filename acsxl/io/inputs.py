@@ -20,7 +20,7 @@ import fastexcel
 from acsxl.errors import UnreadableInput
 from acsxl.rules.schema import HEADER_ALIASES, header_key
 from acsxl.rules.values import text
-from acsxl.xlsx.package import Package, PackageError
+from acsxl.xlsx.package import Package, PackageError, package_sizes
 from acsxl.xlsx.scan import first_value_row
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
@@ -147,6 +147,11 @@ def checked(path: Path) -> tuple[int, int]:
         if ENCRYPTED_STREAM in path.read_bytes():
             raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
         raise UnreadableInput(f"{path}: an Excel 97-2003 workbook saved under {path.suffix}; open it in Excel and save it as .xlsx")
+    if found.ooxml or path.suffix.lower() == ".ods":
+        try:
+            package_sizes(path)
+        except PackageError as err:
+            raise UnreadableInput(f"{path}: {err}") from None
     return stamp
 
 

@@ -25,6 +25,34 @@ class PackageError(Exception):
     """The file is not a workbook package we can edit safely; the message says why."""
 
 
+# What a package may inflate to before acsxl reads it: far beyond a real workbook (a million-row sheet is
+# a few hundred MB of XML), far below what would exhaust a machine's memory. A zip file states each
+# part's size, and zipfile stops at it, so this is checked before anything is inflated.
+MAX_PART_BYTES = 1 << 30  # 1 GiB for one part
+MAX_PACKAGE_BYTES = 2 << 30  # 2 GiB for all of them
+
+
+def check_sizes(infos: list[zipfile.ZipInfo]) -> None:
+    """Raise PackageError when a part, or all of them, would inflate past the limits (a zip bomb)."""
+    largest = max(infos, key=lambda info: info.file_size, default=None)
+    total = sum(info.file_size for info in infos)
+    if largest is not None and largest.file_size > MAX_PART_BYTES:
+        raise PackageError(f"its part {largest.filename} inflates to {largest.file_size:,} bytes, more than acsxl reads "
+                           f"({MAX_PART_BYTES:,}); not read")
+    if total > MAX_PACKAGE_BYTES:
+        raise PackageError(f"its parts inflate to {total:,} bytes, more than acsxl reads ({MAX_PACKAGE_BYTES:,}); not read")
+
+
+def package_sizes(path: Path) -> None:
+    """``check_sizes`` for a file, from its zip directory alone; not a zip file: nothing to check here."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile):
+        return
+    check_sizes(infos)
+
+
 def attributes(tag: str) -> dict[str, str]:
     """A start tag's attributes by name, as written (entities not expanded)."""
     return {name: double if double or not single else single for name, double, single in _ATTRIBUTE.findall(tag)}
@@ -80,6 +108,7 @@ class Package:
         try:
             with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
                 infos = [info for info in archive.infolist() if not info.is_dir() and (largest is None or info.file_size <= largest)]
+                check_sizes(infos)
                 parts = {info.filename: archive.read(info) for info in infos}
                 entries = {info.filename: info for info in infos}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError) as err:

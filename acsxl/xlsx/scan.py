@@ -1,44 +1,85 @@
 """Where a worksheet's table starts: the first row with a value in it, read from the sheet's XML in
-blocks, so only the start of a large sheet is read."""
+blocks, so only the start of a large sheet is read.
+
+The XML goes through expat, a streaming parser in C: the work is linear in the bytes read whatever the
+file holds (a regular expression looking for tags rescanned a long attribute for every tag start in
+it: minutes for a few kilobytes, issue #23 point 7). Prefixes are kept as written (``x:row``), a
+document type declaration (never in a worksheet) ends the scan, and nothing outside the part is read."""
 
 from __future__ import annotations
 
 import re
 from typing import IO
+from xml.parsers import expat
 
-_CELL = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
-_VALUE = re.compile(rb"<(?:\w+:)?(?:v>[^<]|is>)|</(?:\w+:)?c>")
-_ROW_NUMBER = re.compile(rb"""\br\s*=\s*["'][A-Z]*(\d+)["']""")  # either quote style (XML 1.0 §3.1)
 _SCAN_BLOCK = 1 << 16
+# Bytes without one element start or end: no worksheet has a tag this long; a file that does is not
+# scanned further (expat before 2.6 re-parses a pending token on every block: quadratic past this).
+_LONGEST_TAG = 1 << 20
+_ROW_NUMBER = re.compile(r"[A-Z]*(\d+)$")
+
+
+class _Found(Exception):  # the scan's early end, not an error
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
+class _NotScanned(Exception):
+    pass
+
+
+def _number(ref: str | None) -> int | None:
+    found = _ROW_NUMBER.match(ref.strip()) if ref else None
+    return int(found.group(1)) if found else None
 
 
 def first_value_row(xml: IO[bytes]) -> int | None:
-    """The row of the first cell with a value in a worksheet's XML, read in blocks until it is found.
-    A cell's row is its reference's, else its row's, else the row after the one before (ECMA-376
-    18.3.1.73: both are optional)."""
-    text, done, row = b"", 0, 0
-    while True:
-        block = xml.read(_SCAN_BLOCK)
-        text += block
+    """The row of the first cell with a value in a worksheet's XML, read in blocks until it is found;
+    None when there is none, or the XML cannot be read. A cell's row is its reference's, else its
+    row's, else the row after the one before (ECMA-376 18.3.1.73: both are optional). A value is a
+    ``<v>`` with text in it, or an inline string (``<is>``)."""
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    row, cell, in_value, quiet = 0, 0, False, 0
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        nonlocal row, cell, in_value, quiet
+        quiet = 0
+        tag = name.rpartition(":")[2]
+        if tag == "row":
+            row = _number(attributes.get("r")) or row + 1
+        elif tag == "c":
+            cell = _number(attributes.get("r")) or row
+        elif tag == "is":
+            raise _Found(cell)
+        elif tag == "v":
+            in_value = True
+
+    def end(name: str) -> None:
+        nonlocal in_value, quiet
+        quiet = 0
+        if name.rpartition(":")[2] == "v":
+            in_value = False
+
+    def text(data: str) -> None:
+        if in_value and data:
+            raise _Found(cell)
+
+    def doctype(*_: object) -> None:
+        raise _NotScanned
+
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    parser.StartDoctypeDeclHandler = doctype
+    try:
         while True:
-            tag = _CELL.search(text, done)
-            if tag is None:
-                break
-            if tag.group(1) == b"row":
-                number = _ROW_NUMBER.search(tag.group(2))
-                row = int(number.group(1)) if number else row + 1
-                done = tag.end()
-                continue
-            if tag.group(3) == b"/":  # a blank cell (styled, or empty)
-                done = tag.end()
-                continue
-            found = _VALUE.search(text, tag.end())
-            if found is None and block:
-                break  # the cell goes on in the next block
-            if found is not None and not found.group(0).startswith(b"</"):
-                number = _ROW_NUMBER.search(tag.group(2))
-                return int(number.group(1)) if number else row
-            done = found.end() if found is not None else len(text)
-        if not block:
-            return None
-        text, done = text[done:], 0
+            block = xml.read(_SCAN_BLOCK)
+            parser.Parse(block, not block)
+            if not block:
+                return None
+            quiet += len(block)
+            if quiet > _LONGEST_TAG:
+                return None
+    except _Found as found:
+        return found.row
+    except (_NotScanned, expat.ExpatError):
+        return None
