@@ -33,10 +33,12 @@ class CannotKeep(OSError):
 
 
 def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Path], None] | None = None,
-                 last_look: Callable[[], None] | None = None, *, narrow_to: int | None = None, keep_owner: bool = False) -> None:
+                 last_look: Callable[[], None] | None = None, *, narrow_to: int | None = None, keep_owner: bool = False,
+                 confirm: Callable[[Path], None] | None = None) -> None:
     """Write through a temporary file in the same folder, then rename over ``path``. With ``verify``
     (raises if a file is not right), the new file is checked before the rename and again after it,
-    and the previous file is kept as a backup until then: put back if the check fails. ``last_look``
+    and the previous file is kept as a backup until then: put back if the check fails (after the
+    rename, ``confirm`` checks instead, when given: a lighter look at the same bytes). ``last_look``
     (raises to keep ``path`` as it is) runs immediately before the rename, after the slow work.
 
     The file gets the mode of the one it replaces, else the umask's, never more than ``narrow_to``
@@ -66,7 +68,7 @@ def atomic_write(path: Path, write: Callable[[Path], None], verify: Callable[[Pa
     if backup is None:
         return
     try:
-        verify(path)
+        (confirm or verify)(path)
     except BaseException:
         os.replace(backup, path)
         raise

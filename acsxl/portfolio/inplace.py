@@ -7,19 +7,20 @@ previous file kept as a backup until the new one reads back."""
 
 from __future__ import annotations
 
-import io
+import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
 
 from acsxl.errors import NotRefreshed, OutputBusy
-from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, open_workbook, refreshable
+from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, refreshable
 from acsxl.io.writer import CannotKeep, atomic_write, narrowest_mode, output_lock, workbook_lock_path
-from acsxl.portfolio.layout import RunInfo, write_portfolio
+from acsxl.portfolio.layout import RunInfo, portfolio_parts, write_portfolio
 from acsxl.portfolio.sheets import MARK, NAMES
 from acsxl.xlsx.merge import Refused, merge_sheets, page_header_marked
-from acsxl.xlsx.package import Package, PackageError
+from acsxl.xlsx.package import Package, PackageError, read_through
+from acsxl.xlsx.rows import write_with_rows
 
 is_ours = page_header_marked(MARK)  # a sheet acsxl wrote: its page header carries the mark
 
@@ -61,22 +62,27 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
     except (PackageError, KeyError, UnicodeDecodeError) as err:
         raise NotRefreshed(f"{path}: its workbook part cannot be read ({err}); not refreshed") from None
     run = replace(run, inside=path, not_refreshed=[], date1904=date1904)  # dates in the client's own date system
-    ours = io.BytesIO()
-    write_portfolio(frame, ours, run)
     try:
-        merged = merge_sheets(client, Package.read(ours.getvalue()), NAMES, is_ours)
+        # Our sheets go into the client's package with their first rows only; the rows are then
+        # streamed in with the client's own format numbers, written once (acsxl.xlsx.rows).
+        package, fills, replaced = portfolio_parts(frame, run, into=lambda ours: merge_sheets(client, ours, NAMES, is_ours))
     except Refused as err:
         return _beside(path, frame, run, str(err))
 
+    checked: list[int] = []
+
     def verify(candidate: Path) -> None:
         verify_workbook(candidate, frame.height)
+        checked.append(candidate.stat().st_size)
 
     try:
         # One refresh of a workbook at a time; the other run's rename would change the stamp anyway.
         with output_lock(real, 0, workbook_lock_path(real)):
             # Opened or saved while the sheets were written and checked? Looked at once more
             # immediately before the rename, so a save is never replaced.
-            atomic_write(real, merged.write, verify, last_look=lambda: _check_free(path, read_stamp), keep_owner=True)
+            atomic_write(real, lambda target: write_with_rows(package, fills, str(target), replaced), verify,
+                         last_look=lambda: _check_free(path, read_stamp), keep_owner=True,
+                         confirm=lambda renamed: confirm_workbook(renamed, checked[-1]))
     except OutputBusy:
         raise NotRefreshed(f"{path}: another acsxl run is refreshing it; not refreshed") from None
     except CannotKeep as err:
@@ -97,14 +103,26 @@ class VerifyFailed(NotRefreshed):
 
 
 def verify_workbook(path: Path, rows: int) -> None:
-    """The file is a sound package and its Portfolio sheet reads back with ``rows`` rows."""
+    """The file is a sound package (every part reads through its checksum) and its Portfolio sheet holds
+    ``rows`` rows under its header."""
     try:
-        Package.read(path.read_bytes())  # reads every part: bad CRCs and truncation fail here
-        height = open_workbook(path)[0].load_sheet(NAMES[0], dtypes="string").height  # no type guessing: counting only
+        written = read_through(path, NAMES[0])
     except Exception as err:
         raise VerifyFailed(f"the written file does not read back: {err}") from None
-    if rows and height != rows:
-        raise VerifyFailed(f"the written Portfolio sheet has {height} rows, expected {rows}")
+    if rows and written - 1 != rows:
+        raise VerifyFailed(f"the written Portfolio sheet has {written - 1} rows, expected {rows}")
+
+
+def confirm_workbook(path: Path, size: int) -> None:
+    """After the rename: the workbook is the file that was checked (its size) and its zip directory opens.
+    (The full check ran on the same bytes just before.)"""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            archive.infolist()
+        if path.stat().st_size != size:
+            raise VerifyFailed(f"the renamed file has {path.stat().st_size:,} bytes, not the {size:,} checked")
+    except (OSError, zipfile.BadZipFile) as err:
+        raise VerifyFailed(f"the renamed file does not read back: {err}") from None
 
 
 def _check_free(path: Path, read_stamp: tuple[int, int] | None) -> None:

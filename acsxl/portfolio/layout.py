@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -142,11 +142,21 @@ def within_cell_limit(result: pl.DataFrame) -> pl.DataFrame:
 
 def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
     """Write the portfolio workbook for the engine's ``result`` to ``path`` or a binary stream (the
-    caller makes the write atomic).
+    caller makes the write atomic)."""
+    package, fills, replaced = portfolio_parts(result, run)
+    write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+
+
+def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package], Package] | None = None
+                    ) -> tuple[Package, dict[str, Fill], dict[str, Part]]:
+    """The portfolio workbook as a package to write with ``write_with_rows``: the package, the rows to
+    stream into its sheets, and the parts given new contents.
 
     xlsxwriter writes the workbook with only the first data row of each table (that row fixes each
     column's cell format; the table, conditional formats and panes are set for all rows); the rows are
-    then generated column-wise and streamed into the file (acsxl.xlsx.rows). The source links need only
+    then generated column-wise and streamed into the file (acsxl.xlsx.rows). ``into`` puts that small
+    workbook's sheets into another package (a client's workbook) before the rows are streamed in, so
+    the rows are written once, with the formats that package gives them. The source links need only
     the rows: they are worked out on a thread (polars, off the interpreter lock) while xlsxwriter
     writes, so their relationships are ready to be compressed before the Portfolio's rows."""
     result = within_cell_limit(result)
@@ -163,6 +173,8 @@ def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -
         linking = side.submit(_links, result, link_column, run) if frame.height else None
         book = Book(frame, result, issues, run)
         package, streamed = _template(book)
+        if into is not None:
+            package = into(package)
         links, link_rels = linking.result() if linking else (b"", b"")
     parts = package.sheet_parts()
     fills: dict[str, Fill] = {}
@@ -175,7 +187,7 @@ def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -
     if frame.height:
         part = parts[SHEETS[0].name]
         replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, links, link_rels)
-    write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+    return package, fills, replaced
 
 
 def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
@@ -281,15 +293,18 @@ def _links(result: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview 
     """Each source cell's link to its row in the workbook it came from (inside this workbook when written
     into it); the top-ranked rows only, as Excel allows."""
     inside = run.inside.resolve() if run.inside else None
-    files = run.sources.files
+    cells = result.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
+                                          pl.col("source_row").alias("row"))
+    # Only the files these rows came from (one, for a workbook refreshed in place): resolving every
+    # file of the run for each workbook made a folder refresh quadratic (issue #23).
+    keys = cells.get_column("key").drop_nulls().unique().sort().to_list()
+    files = [run.sources.files[k] for k in keys]
     targets = pl.DataFrame(
-        {"key": list(range(len(files))),
+        {"key": keys,
          "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in files],
          "sheet": [s.sheet for s in files]},
         schema={"key": pl.Int64, "uri": pl.String, "sheet": pl.String})
-    cells = result.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
-                                          pl.col("source_row").alias("row"))
-    return hyperlinks(cells, targets, column)
+    return hyperlinks(cells, targets.with_columns(pl.col("key").cast(cells.schema["key"])), column)
 
 
 def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:

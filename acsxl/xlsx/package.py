@@ -239,6 +239,31 @@ class Package:
                                        flags=re.IGNORECASE))
 
 
+LARGE_PART = 1 << 20  # bytes: parts above this are checked as a stream, never held in memory
+
+
+def read_through(path: Path, sheet: str) -> int:
+    """Read every part of the package at ``path`` through its checksum (zipfile checks each part's CRC as
+    its end is read), large parts as a stream; return the number of rows written in ``sheet``. Raises
+    PackageError or zipfile/OSError errors when the file does not read back."""
+    small = Package.read(path, largest=LARGE_PART)
+    part = small.sheet_parts().get(sheet)
+    if part is None:
+        raise PackageError(f"no sheet named {sheet!r}")
+    rows = small.parts[part].count(b"<row ") if part in small.parts else 0
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.is_dir() or info.file_size <= LARGE_PART:
+                continue
+            with archive.open(info) as stream:
+                tail = b""
+                while block := stream.read(1 << 20):
+                    if info.filename == part:  # a tag cut between blocks is counted once: the tail is shorter than it
+                        rows += (tail + block).count(b"<row ")
+                        tail = block[-4:]
+    return rows
+
+
 def custom_properties(path: Path) -> dict[str, str]:
     """A workbook file's custom document properties (docProps/custom.xml), name -> text; empty when it
     has none or is not a package."""

@@ -213,7 +213,7 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
         archive = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL))
         for name in order:
             if name not in fills:
-                _write_part(archive, name, replaced.get(name, package.parts[name]))
+                _write_part(archive, name, replaced.get(name, package.parts[name]), package.entries.get(name))
                 continue
             fill = fills[name]
             text = package.text(name)
@@ -240,11 +240,19 @@ def _pieces(part: Part) -> Pieces:
     return (part,) if isinstance(part, bytes) else part
 
 
-def _write_part(archive: zipfile.ZipFile, name: str, part: Part) -> None:
+def _write_part(archive: zipfile.ZipFile, name: str, part: Part, entry: zipfile.ZipInfo | None = None) -> None:
+    """A part as one zip entry: dated and stored or deflated as its ``entry`` was, when the package had it."""
+    target: str | zipfile.ZipInfo = name
+    if entry is not None:
+        target = zipfile.ZipInfo(name, date_time=entry.date_time)
+        target.compress_type, target.external_attr = entry.compress_type, entry.external_attr
     if not isinstance(part, tuple):
-        archive.writestr(name, part)
+        archive.writestr(target, part, compresslevel=ZIP_LEVEL)
         return
-    with archive.open(name, "w", force_zip64=sum(memoryview(piece).nbytes for piece in part) > zipfile.ZIP64_LIMIT) as out:
+    if isinstance(target, str):
+        target = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+        target.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(target, "w", force_zip64=sum(memoryview(piece).nbytes for piece in part) > zipfile.ZIP64_LIMIT) as out:
         for piece in part:
             out.write(piece)
 

@@ -148,12 +148,11 @@ def test_failed_verification_puts_the_previous_file_back(client: Path, monkeypat
     before = client.read_bytes()
     calls = []
 
-    def flaky(path: Path, rows: int) -> None:
+    def flaky(path: Path, size: int) -> None:  # the temporary file passed; the renamed one "does not read back"
         calls.append(path)
-        if len(calls) == 2:  # the temporary file passed; the renamed one "does not read back"
-            raise refresh_module.VerifyFailed("simulated")
+        raise refresh_module.VerifyFailed("simulated")
 
-    monkeypatch.setattr(refresh_module, "verify_workbook", flaky)
+    monkeypatch.setattr(refresh_module, "confirm_workbook", flaky)
     cases = read_cases(client)
     with pytest.raises(NotRefreshed, match="the workbook is as it was"):
         refresh_workbook(client, triage(cases.frame.with_columns(source_file=0), date(2026, 11, 23)),
@@ -172,7 +171,6 @@ def _run_of(client: Path) -> tuple[pl.DataFrame, RunInfo, tuple[int, int]]:
 def test_a_save_landing_mid_refresh_is_kept_and_the_refresh_refused(client: Path, monkeypatch, when: str) -> None:
     """The user saves while acsxl writes the merged file (or reads it back): that save wins, exit as 'not refreshed'."""
     import acsxl.portfolio.inplace as refresh_module
-    from acsxl.xlsx.package import Package as RealPackage
 
     frame, run, stamp = _run_of(client)
     saved = client.read_bytes() + b""  # the user's save: other bytes, a newer time
@@ -183,13 +181,13 @@ def test_a_save_landing_mid_refresh_is_kept_and_the_refresh_refused(client: Path
         os.utime(client, ns=(later, later))
 
     if when == "writing":
-        real_write = RealPackage.write
+        real_write = refresh_module.write_with_rows
 
-        def write_then_save(self, target) -> None:
-            real_write(self, target)
+        def write_then_save(*args) -> None:
+            real_write(*args)
             save_now()
 
-        monkeypatch.setattr(RealPackage, "write", write_then_save)
+        monkeypatch.setattr(refresh_module, "write_with_rows", write_then_save)
     else:
         real_verify = refresh_module.verify_workbook
         monkeypatch.setattr(refresh_module, "verify_workbook", lambda p, n: (real_verify(p, n), save_now()))
@@ -414,3 +412,30 @@ def test_styles_merge_appends_only_and_is_idempotent() -> None:
     assert '<dxfs count="1"><dxf><font><b/></font></dxf></dxfs>' in merged.styles
     again = merge_styles(merged.styles, ours)
     assert again.styles == merged.styles and again.xf == merged.xf
+
+
+def test_the_check_before_the_rename_catches_a_short_or_damaged_file(client: Path, tmp_path: Path) -> None:
+    """The check reads every part through its checksum and counts the Portfolio's rows, without holding
+    the file in memory: a truncated file, a damaged part or a missing row is caught."""
+    from acsxl.portfolio.inplace import VerifyFailed, verify_workbook
+
+    assert refresh(client, "2026-11-23") == 0
+    rows = Package.read(client.read_bytes())
+    height = len(re.findall(r"<row ", rows.text(rows.sheet_parts()["Portfolio"]))) - 1
+    verify_workbook(client, height)
+    with pytest.raises(VerifyFailed, match="rows, expected"):
+        verify_workbook(client, height + 1)
+    data = client.read_bytes()
+    short = tmp_path / "short.xlsm"
+    short.write_bytes(data[: len(data) // 2])
+    with pytest.raises(VerifyFailed, match="does not read back"):
+        verify_workbook(short, height)
+    import zipfile
+
+    with zipfile.ZipFile(client) as archive:
+        info = archive.getinfo(rows.sheet_parts()["Portfolio"])
+    damaged = tmp_path / "damaged.xlsm"
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + info.compress_size // 2
+    damaged.write_bytes(data[:start] + bytes([data[start] ^ 0xFF]) + data[start + 1:])
+    with pytest.raises(VerifyFailed, match="does not read back"):
+        verify_workbook(damaged, height)
