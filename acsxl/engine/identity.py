@@ -18,6 +18,7 @@ import polars as pl
 from acsxl.engine.columnar import PROBLEMS, per_row_lists, problem
 from acsxl.rules.schema import FACTS
 
+NAMED_OTHERS = 3  # the other rows of a case written more than twice that a row's problem names (then "and N more")
 NONE_FOUND = pl.DataFrame(schema={"__row": pl.UInt32, "__order": pl.Int32, "problem": PROBLEMS.inner})  # no (row, problem)
 
 
@@ -84,13 +85,20 @@ def duplicates(df: pl.DataFrame) -> tuple[pl.Series | None, pl.DataFrame]:
     dups = rows.filter(pl.col("__dup"))
     if dups.height == 0:
         return None, NONE_FOUND
-    # Each row paired with the other rows of its case, named by row, and by "another file" when there.
-    others = dups.select("__case", pl.col("__row").alias("__other"), pl.col("source_file").alias("__file"), pl.col("source_row").alias("__at"))
-    pairs = dups.select("__row", "source_file", "__case").join(others, on="__case").filter(pl.col("__other") != pl.col("__row"))
+    # Each row paired with the first few other rows of its case (NAMED_OTHERS; a count for the rest),
+    # named by row, and by "another file" when there. Pairing a row with every other row of its case
+    # grew with the square of the copies: a folder of 500 copies of one workbook took gigabytes.
+    dups = dups.sort("__row").with_columns(pl.len().over("__case").cast(pl.Int64).alias("__copies"))
+    lead = (dups.filter(pl.int_range(pl.len()).over("__case") <= NAMED_OTHERS)
+            .select("__case", pl.col("__row").alias("__other"), pl.col("source_file").alias("__file"), pl.col("source_row").alias("__at")))
+    pairs = (dups.select("__row", "source_file", "__case").join(lead, on="__case").filter(pl.col("__other") != pl.col("__row"))
+             .sort("__row", "__other").group_by("__row", maintain_order=True).head(NAMED_OTHERS))
     named = pl.format("row {}", pl.col("__at")) + pl.when(pl.col("__file").eq_missing(pl.col("source_file"))).then(pl.lit("")).otherwise(
         pl.lit(" of another file"))
-    where = pairs.sort("__row", "__other").group_by("__row", maintain_order=True).agg(named.str.join(", ").alias("__where"))
-    dups = dups.join(where, on="__row", how="left")
+    where = pairs.group_by("__row", maintain_order=True).agg(named.str.join(", ").alias("__where"))
+    more = pl.col("__copies") - 1 - NAMED_OTHERS
+    dups = dups.join(where, on="__row", how="left").with_columns(
+        pl.when(more > 0).then(pl.format("{} and {} more", pl.col("__where"), more)).otherwise(pl.col("__where")).alias("__where"))
     message = pl.format("the same case as {} (same client, form, period and facts): counted once in the client's totals", pl.col("__where"))
     found = dups.select("__row", pl.lit(1, pl.Int32).alias("__order"),
                         problem(pl.lit("client_id"), message, pl.lit(None, pl.String), "rows").alias("problem"))

@@ -7,7 +7,11 @@ back ``problems``; the texts a user reads are rendered only where they are shown
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -17,7 +21,7 @@ import polars as pl
 
 from acsxl.engine import triage
 from acsxl.engine.parse import combine
-from acsxl.errors import NotRefreshed, OutputError
+from acsxl.errors import NotRefreshed, OutputError, Terminated
 from acsxl.io.config import Config
 from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
@@ -125,26 +129,60 @@ def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> None:
     write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run), narrow)
 
 
+PARALLEL_REFRESH_FROM = 40  # workbooks; below this, a run refreshes them here (worker processes cost more to start)
+
+
 def refresh_in_place(triaged: Triaged, step: Callable[[], None] = lambda: None) -> list[InPlace]:
     """Write each workbook's own rows (ranked within it) into that workbook, ``step`` called after each;
-    one failure never stops the rest."""
+    one failure never stops the rest. Many workbooks are refreshed in worker processes, each handed
+    only its own rows and its own source (so the work per workbook does not grow with the folder)."""
     result, run = triaged.result, triaged.run
     by_file = result.partition_by("source_file", as_dict=True)
-    done = []
+    tasks = []
     for i, source in enumerate(run.sources.files):
         rows = by_file.get((i,), result.clear())
-        rows = rows.with_columns(pl.int_range(1, pl.len() + 1, dtype=result.schema["rank"]).alias("rank"))
-        try:
-            outcome = refresh_workbook(source.path, rows, run, triaged.stamps[i] if i < len(triaged.stamps) else None)
-        except (NotRefreshed, OutputError) as err:
-            done.append(InPlace(str(source.path), "not_refreshed", rows.height, str(err)))
-            continue
-        except Exception as err:
-            done.append(InPlace(str(source.path), "not_refreshed", rows.height,
-                                f"{source.path}: not refreshed ({type(err).__name__}: {err}); the workbook is as it was"))
-            continue
-        finally:
+        rows = rows.with_columns(pl.int_range(1, pl.len() + 1, dtype=result.schema["rank"]).alias("rank"),
+                                 pl.lit(0, result.schema["source_file"]).alias("source_file"))
+        tasks.append((source.path, rows, replace(run, sources=Sources((source,))), triaged.stamps[i] if i < len(triaged.stamps) else None))
+    if len(tasks) < PARALLEL_REFRESH_FROM:
+        done = []
+        for task in tasks:
+            done.append(_refresh_one(task))
             step()
-        status = "beside" if outcome.beside else "refreshed"
-        done.append(InPlace(str(source.path), status, rows.height, outcome.reason))
+        return done
+    tasks = [(path, compacted(rows), one, stamp) for path, rows, one, stamp in tasks]
+    done = []
+    # spawn, not fork (as the reader): forking a process whose polars thread pool is running can deadlock.
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_stop_on_sigterm) as pool:
+        for outcome in pool.map(_refresh_one, tasks, chunksize=4):
+            done.append(outcome)
+            step()
     return done
+
+
+def compacted(rows: pl.DataFrame) -> pl.DataFrame:
+    """The same rows holding only their own data. A slice of a bigger frame (``partition_by``) keeps the
+    whole frame's list values beneath it, and pickling it for a worker sends them all: megabytes for
+    every workbook of a folder. Arrow's export writes only the slice."""
+    return pl.from_arrow(rows.to_arrow())
+
+
+def _stop_on_sigterm() -> None:
+    """In a worker: SIGTERM raises Terminated, so a refresh under way removes its temporary file."""
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _refresh_one(task: tuple[Path, pl.DataFrame, RunInfo, tuple[int, int] | None]) -> InPlace:
+    path, rows, run, stamp = task
+    try:
+        outcome = refresh_workbook(path, rows, run, stamp)
+    except (NotRefreshed, OutputError) as err:
+        return InPlace(str(path), "not_refreshed", rows.height, str(err))
+    except Exception as err:
+        return InPlace(str(path), "not_refreshed", rows.height,
+                       f"{path}: not refreshed ({type(err).__name__}: {err}); the workbook is as it was")
+    return InPlace(str(path), "beside" if outcome.beside else "refreshed", rows.height, outcome.reason)
