@@ -5,12 +5,9 @@ are read in worker processes (``read_all``)."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +17,7 @@ import polars as pl
 
 from acsxl.errors import UnreadableInput
 from acsxl.io.inputs import PARALLEL_FROM, LoadedSheet, Prefetch, checked, first_line, is_csv, load_sheet
+from acsxl.io.workers import bounded_map
 from acsxl.rules import values as v
 from acsxl.rules.schema import FIELDS, HEADER_ALIASES, REQUIRED, header_key
 
@@ -320,8 +318,8 @@ def _read(task: Task, prefetch: Prefetch | None = None) -> tuple[FileResult, Cas
 def read_all(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
              prefetch: Prefetch | None = None, not_cases: Callable[[Path], str | None] | None = None,
              aliases: Mapping[str, str] | None = None) -> list[tuple[FileResult, CaseList | None]]:
-    """Read every input, in worker processes when there are many; results in input order, ``step``
-    called after each. A few are read here, one after the other, taking what ``prefetch`` (see
+    """Read every input, in worker processes when there are many (each file within a time limit:
+    ``acsxl.io.workers``); results in input order, ``step`` called after each. A few are read here, one after the other, taking what ``prefetch`` (see
     ``acsxl.io.inputs.prefetch_for``) has loaded."""
     tasks = [(path, label, sheet, not_cases, aliases) for path, label in inputs]
     results = []
@@ -330,9 +328,10 @@ def read_all(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callab
             results.append(_read(task, prefetch))
             step()
         return results
-    # spawn, not fork: forking a process whose polars thread pool is running can deadlock.
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for result in pool.map(_read, tasks, chunksize=4):
-            results.append(result)
-            step()
-    return results
+    return bounded_map(_read, tasks, _too_long, step)
+
+
+def _too_long(task: Task, seconds: float) -> tuple[FileResult, None]:
+    path, label = task[0], task[1]
+    return FileResult(str(path), label, error=f"{path}: still being read after {seconds:.0f} s; skipped (a damaged file? "
+                                              "open it in Excel and save it again)", seconds=seconds), None

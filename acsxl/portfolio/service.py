@@ -7,11 +7,8 @@ back ``problems``; the texts a user reads are rendered only where they are shown
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -25,6 +22,7 @@ from acsxl.errors import NotRefreshed, OutputError, Terminated
 from acsxl.io.config import Config
 from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
+from acsxl.io.workers import bounded_map
 from acsxl.io.writer import narrowest_mode, write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.inplace import refresh_workbook
@@ -135,7 +133,8 @@ PARALLEL_REFRESH_FROM = 40  # workbooks; below this, a run refreshes them here (
 def refresh_in_place(triaged: Triaged, step: Callable[[], None] = lambda: None) -> list[InPlace]:
     """Write each workbook's own rows (ranked within it) into that workbook, ``step`` called after each;
     one failure never stops the rest. Many workbooks are refreshed in worker processes, each handed
-    only its own rows and its own source (so the work per workbook does not grow with the folder)."""
+    only its own rows and its own source (so the work per workbook does not grow with the folder), each
+    within a time limit (``acsxl.io.workers``)."""
     result, run = triaged.result, triaged.run
     by_file = result.partition_by("source_file", as_dict=True)
     tasks = []
@@ -151,14 +150,13 @@ def refresh_in_place(triaged: Triaged, step: Callable[[], None] = lambda: None) 
             step()
         return done
     tasks = [(path, compacted(rows), one, stamp) for path, rows, one, stamp in tasks]
-    done = []
-    # spawn, not fork (as the reader): forking a process whose polars thread pool is running can deadlock.
-    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_stop_on_sigterm) as pool:
-        for outcome in pool.map(_refresh_one, tasks, chunksize=4):
-            done.append(outcome)
-            step()
-    return done
+    return bounded_map(_refresh_one, tasks, _too_long, step, initializer=_stop_on_sigterm)
+
+
+def _too_long(task: tuple[Path, pl.DataFrame, RunInfo, tuple[int, int] | None], seconds: float) -> InPlace:
+    path, rows = task[0], task[1]
+    return InPlace(str(path), "not_refreshed", rows.height,
+                   f"{path}: still being refreshed after {seconds:.0f} s; given up, not refreshed (the workbook is as it was)")
 
 
 def compacted(rows: pl.DataFrame) -> pl.DataFrame:
