@@ -132,8 +132,7 @@ def within_cell_limit(result: pl.DataFrame) -> pl.DataFrame:
         return result
     problem = result.schema["problems"]
     notes = [pl.when(pl.col(c).str.len_chars() > EXCEL_CELL_CHARS).then(pl.concat_list(pl.struct(
-        field=pl.lit(c), message=pl.lit(f"longer than an Excel cell holds ({EXCEL_CELL_CHARS:,} characters): cut in the workbook; "
-                                        "the CSV output and the source row have it whole"),
+        field=pl.lit(c), message=pl.lit(f"cut at Excel's {EXCEL_CELL_CHARS:,}-character limit; whole in the CSV"),  # fits its column
         value=pl.lit(None, pl.String), kind=pl.lit("value")))).cast(problem) for c in long]
     every = pl.concat_list([pl.col("problems").fill_null(pl.lit([], problem)), *(n.fill_null(pl.lit([], problem)) for n in notes)])
     return result.with_columns(*(_cut(pl.col(c)) for c in long),
