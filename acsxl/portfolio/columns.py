@@ -65,7 +65,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("issues", "Issues", 45, wrap=True, engine=False),
     Column("source", "Source", 30, link=True, engine=False),
 )
-NOTES = Column("notes", "Notes", 30, wrap=True)  # wrapped: a long note stays in its column (printed, too); shown after the declared columns when the case lists have it, then the user's own
+# Shown after the declared columns when the case lists have it, then the user's own; wrapped, so a long
+# note stays in its column (printed, too).
+NOTES = Column("notes", "Notes", 30, wrap=True)
 BY_NAME = {c.name: c for c in (*COLUMNS, NOTES)}
 NAMES = tuple(c.name for c in COLUMNS)
 HEADERS = {c.name: c.header for c in (*COLUMNS, NOTES)}

@@ -19,7 +19,7 @@ from acsxl.io.writer import CannotKeep, atomic_write, narrowest_mode, output_loc
 from acsxl.portfolio.layout import RunInfo, portfolio_parts, write_portfolio
 from acsxl.portfolio.sheets import MARK, NAMES
 from acsxl.xlsx.merge import Refused, merge_sheets, page_header_marked
-from acsxl.xlsx.package import Package, PackageError, read_through
+from acsxl.xlsx.package import LARGE_PART, Package, PackageError, read_through
 from acsxl.xlsx.rows import write_with_rows
 
 is_ours = page_header_marked(MARK)  # a sheet acsxl wrote: its page header carries the mark
@@ -52,7 +52,7 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
     # A link is refreshed where it leads: the file itself is replaced, and the link still leads to it.
     real = path.resolve() if path.is_symlink() else path
     try:
-        client = Package.read(path.read_bytes())
+        client = Package.read(path, stream_larger=LARGE_PART)  # the large parts (sheets, images) are copied as streams
     except OSError as err:
         raise NotRefreshed(f"{path}: cannot be read ({err.strerror or err}); not refreshed") from None
     except PackageError as err:

@@ -197,9 +197,9 @@ def _remap_dxf(text: str, dxf: dict[int, int]) -> str:
 
 def _tables(package: Package) -> tuple[set[int], set[str]]:
     ids, names = set(), set()
-    for part, data in package.parts.items():
+    for part in package.parts:
         if part.endswith(".xml") and "/tables/" in part:
-            found = re.search(rb"<table\b[^>]*>", data)
+            found = re.search(rb"<table\b[^>]*>", package.parts[part])
             if found:
                 a = attributes(found.group(0).decode("utf-8"))
                 ids.add(int(a.get("id", 0)))

@@ -7,7 +7,8 @@ import io
 import posixpath
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -94,28 +95,91 @@ def relative(source: str, target: str) -> str:
     return posixpath.relpath(target, posixpath.dirname(source) or ".")
 
 
+class Parts(MutableMapping[str, bytes]):
+    """Part name -> contents, in file order, where the large parts stay in the file until asked for (and
+    are then inflated, not kept): a package edited in a few small parts, and copied on as a stream for
+    the rest (``Package.opened``), never holds the whole file in memory."""
+
+    def __init__(self, source: Path, parts: Sequence[tuple[str, bytes | zipfile.ZipInfo]]) -> None:
+        self._source = source
+        self._order = dict.fromkeys(name for name, _ in parts)
+        self._loaded = {name: data for name, data in parts if isinstance(data, bytes)}
+        self._left = {name: info for name, info in parts if isinstance(info, zipfile.ZipInfo)}
+
+    def __getitem__(self, name: str) -> bytes:
+        if name in self._loaded:
+            return self._loaded[name]
+        if name in self._left:
+            with zipfile.ZipFile(self._source) as archive:
+                return archive.read(self._left[name])
+        raise KeyError(name)
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._loaded[name] = data
+        self._left.pop(name, None)
+        self._order.setdefault(name)
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._order:
+            raise KeyError(name)
+        del self._order[name]
+        self._loaded.pop(name, None)
+        self._left.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._order))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._order
+
+    @contextmanager
+    def stream(self, name: str) -> Iterator[BinaryIO | None]:
+        """The part as a stream from the file when it was left there; None when it is in memory."""
+        if name not in self._left:
+            yield None
+            return
+        with zipfile.ZipFile(self._source) as archive, archive.open(self._left[name]) as stream:
+            yield stream
+
+
 @dataclass
 class Package:
     """The parts of a zip package, in file order, with each part's zip entry (dates, compression)."""
 
-    parts: dict[str, bytes]
+    parts: MutableMapping[str, bytes]
     entries: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, source: Path | bytes, largest: int | None = None) -> Package:
+    def read(cls, source: Path | bytes, largest: int | None = None, stream_larger: int | None = None) -> Package:
         """The package's parts; with ``largest`` (bytes), only the parts no larger: enough to find the
-        sheets of a big workbook without reading them."""
+        sheets of a big workbook without reading them. With ``stream_larger`` (bytes; a file only), the
+        larger parts are listed but left in the file until asked for (``Parts``)."""
         try:
             with zipfile.ZipFile(io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
                 infos = [info for info in archive.infolist() if not info.is_dir() and (largest is None or info.file_size <= largest)]
                 check_sizes(infos)
-                parts = {info.filename: archive.read(info) for info in infos}
+                left = isinstance(source, Path) and stream_larger is not None
+                listed = [(info.filename, info if left and info.file_size > stream_larger else archive.read(info)) for info in infos]
                 entries = {info.filename: info for info in infos}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError) as err:
             raise PackageError(f"not a valid workbook package ({err})") from None
-        if CONTENT_TYPES not in parts:
+        if not isinstance(dict(listed).get(CONTENT_TYPES), bytes):
             raise PackageError("not a workbook package (no [Content_Types].xml)")
+        parts: MutableMapping[str, bytes] = Parts(source, listed) if left and isinstance(source, Path) else dict(listed)
         return cls(parts, entries)
+
+    @contextmanager
+    def opened(self, name: str) -> Iterator[BinaryIO | None]:
+        """A part left in the file (``read(stream_larger=...)``) as a stream to copy from; None for a part
+        held in memory."""
+        if not isinstance(self.parts, Parts):
+            yield None
+            return
+        with self.parts.stream(name) as stream:
+            yield stream
 
     def write(self, path: Path | BinaryIO) -> None:
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

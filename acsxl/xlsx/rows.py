@@ -213,6 +213,10 @@ def write_with_rows(package: Package, fills: dict[str, Fill], target: str | Bina
         archive = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL))
         for name in order:
             if name not in fills:
+                with package.opened(name) as stream:
+                    if stream is not None and name not in replaced:  # a large part left in its file: copied as a stream
+                        _copy_part(archive, name, stream, package.entries[name])
+                        continue
                 _write_part(archive, name, replaced.get(name, package.parts[name]), package.entries.get(name))
                 continue
             fill = fills[name]
@@ -238,6 +242,15 @@ def _pieces(part: Part) -> Pieces:
     if isinstance(part, str):
         return (part.encode(),)
     return (part,) if isinstance(part, bytes) else part
+
+
+def _copy_part(archive: zipfile.ZipFile, name: str, stream: BinaryIO, entry: zipfile.ZipInfo) -> None:
+    """A part read from another zip file as a stream, written as its ``entry`` was: never whole in memory."""
+    target = zipfile.ZipInfo(name, date_time=entry.date_time)
+    target.compress_type, target.external_attr = entry.compress_type, entry.external_attr
+    with archive.open(target, "w", force_zip64=entry.file_size > zipfile.ZIP64_LIMIT) as out:
+        while block := stream.read(1 << 20):
+            out.write(block)
 
 
 def _write_part(archive: zipfile.ZipFile, name: str, part: Part, entry: zipfile.ZipInfo | None = None) -> None:
