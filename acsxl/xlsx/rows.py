@@ -248,6 +248,9 @@ def _copy_part(archive: zipfile.ZipFile, name: str, stream: BinaryIO, entry: zip
     """A part read from another zip file as a stream, written as its ``entry`` was: never whole in memory."""
     target = zipfile.ZipInfo(name, date_time=entry.date_time)
     target.compress_type, target.external_attr = entry.compress_type, entry.external_attr
+    # The deflate level of an entry opened for writing: zipfile reads it from the entry (a name given
+    # instead would take the archive's level, but a new date); without it, zlib's slower default.
+    target._compresslevel = ZIP_LEVEL
     with archive.open(target, "w", force_zip64=entry.file_size > zipfile.ZIP64_LIMIT) as out:
         while block := stream.read(1 << 20):
             out.write(block)
