@@ -225,28 +225,39 @@ def holder_path(lock: Path) -> Path:
     return lock.with_name(lock.name + ".holder")
 
 
-def _holder_note(lock: Path, now: float) -> str:
-    """'held by acsxl (pid N) on HOST since TIME', from the holder file; '' when there is none to read."""
+def _holder(lock: Path) -> tuple[int, str, float] | None:
+    """(pid, host, since) from the holder file; None when there is none to read."""
     try:
         held = json.loads(holder_path(lock).read_text(encoding="utf-8"))
-        pid, host, since = int(held["pid"]), str(held["host"]), float(held["since"])
+        return int(held["pid"]), str(held["host"]), float(held["since"])
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _holder_note(lock: Path, now: float) -> str:
+    """'held by acsxl (pid N) on HOST since TIME', from the holder file; '' when there is none to read."""
+    held = _holder(lock)
+    if held is None:
         return ""
+    pid, host, since = held
     started = datetime.fromtimestamp(since).astimezone().isoformat(timespec="seconds")
     note = f"held by acsxl (pid {pid}) on {host} since {started}"
     if now - since > LONG_HELD_SECONDS:
-        note += (f", {int((now - since) // 3600)} hours: if that run hangs, end it (its lock goes with it; "
-                 "the operating system releases it however a process ends)")
+        note += f", {int((now - since) // 3600)} hours: if that run hangs, end it (its lock goes with it)"
     return note
 
 
 @contextmanager
-def output_lock(out: Path, wait_seconds: float, lock: Path | None = None) -> Iterator[None]:
+def output_lock(out: Path, wait_seconds: float, lock: Path | None = None, take_over: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the lock beside ``out`` (``lock_path``, or ``lock``) while writing it: an operating-system
     lock (filelock), so it goes with the process that held it, however that process ends, on Linux,
     macOS and Windows: an empty, damaged or old lock file, a reused process id or a run in another
     container never holds anybody up. A second run waits up to ``wait_seconds`` for it, then gives up,
-    saying who holds it (``holder_path``). The lock file itself stays."""
+    saying who holds it (``holder_path``). The lock file itself stays.
+
+    With ``take_over`` (called with what to say), a lock held longer than ``LONG_HELD_SECONDS`` (a run
+    that hangs) is taken over: the write goes ahead without it. That is safe because every write is
+    atomic (the last rename wins; no file is ever half one run's and half another's)."""
     from filelock import FileLock, Timeout  # only for runs that write a file
 
     lock = lock_path(out) if lock is None else lock
@@ -255,11 +266,18 @@ def output_lock(out: Path, wait_seconds: float, lock: Path | None = None) -> Ite
         lock.parent.mkdir(parents=True, exist_ok=True)
         held.acquire()
     except Timeout:
-        holder = _holder_note(lock, time.time())
-        raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}{'; ' + holder if holder else ''}); "
-                         "try again later or raise --wait") from None
+        now, holder = time.time(), _holder(lock)
+        note = _holder_note(lock, now)
+        if take_over is None or holder is None or now - holder[2] <= LONG_HELD_SECONDS:
+            raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}{'; ' + note if note else ''}); "
+                             "try again later or raise --wait") from None
+        held = None
     except OSError as err:
         raise OutputError(f"{out}: cannot write ({write_failure(err)})") from None
+    if held is None:
+        take_over(f"{out}: the lock {lock} is {note}; taken over, written anyway (writes are atomic)")
+        yield
+        return
     holder = holder_path(lock)
     with suppress(OSError):  # who holds it is only for the message
         holder.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}), encoding="utf-8")

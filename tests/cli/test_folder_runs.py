@@ -253,3 +253,22 @@ def test_a_year_without_a_published_passport_amount_is_said_for_the_run_and_on_i
     assert any("carried forward" in str(v) for v in rows["A1"]) and not any("carried forward" in str(v) for v in rows["B1"])
     assert main(["triage", str(cases), "--as-of", "2026-03-02", "--out", str(tmp_path / "q.csv"), "--json-log", str(log), "-q"]) == 0
     assert json.loads(log.read_text())["caveats"] == []
+
+
+def test_a_lock_held_for_hours_by_a_hung_run_is_taken_over_and_said(firm, tmp_path, capsys) -> None:
+    """Issue #23 point 5: a run that hangs holds its lock for ever; past 6 hours the next nightly run
+    writes anyway (atomically, so nothing is ever half written) and says whose lock it took over."""
+    out = tmp_path / "reports" / "p.xlsx"
+    out.parent.mkdir()
+    with held_by_another_run(out) as other:
+        holder = out.with_name(".p.xlsx.lock.holder")
+        record = json.loads(holder.read_text())
+        assert record["pid"] == other.pid
+        holder.write_text(json.dumps({**record, "since": record["since"] - 7 * 3600}))  # it started 7 hours ago
+        assert main(["triage", str(firm), "--as-of", "2026-11-23", "--out", str(out), "--wait", "0"]) == 1
+        err = capsys.readouterr().err
+        assert f"held by acsxl (pid {other.pid})" in err and "7 hours" in err and "taken over, written anyway" in err
+        assert openpyxl.load_workbook(out, read_only=True).sheetnames[0] == "Portfolio"
+        holder.write_text(json.dumps(record))  # a lock held for minutes is waited for, never taken over
+        assert main(["triage", str(firm), "--as-of", "2026-11-23", "--out", str(out), "--wait", "0", "-q"]) == 2
+        assert "another acsxl run is writing" in capsys.readouterr().err
