@@ -216,7 +216,7 @@ def workbook_lock_path(workbook: Path) -> Path:
     return Path(tempfile.gettempdir()) / f"acsxl-locks-{user}" / f"{key}.lock"
 
 
-LONG_HELD_SECONDS = 6 * 3600  # a lock held this long is said to be held by a run that may hang
+LONG_HELD_SECONDS = 6 * 3600  # a lock held this long belongs to a run that hangs (output_lock's take_over)
 
 
 def holder_path(lock: Path) -> Path:
@@ -266,9 +266,9 @@ def output_lock(out: Path, wait_seconds: float, lock: Path | None = None, take_o
         lock.parent.mkdir(parents=True, exist_ok=True)
         held.acquire()
     except Timeout:
-        now, holder = time.time(), _holder(lock)
+        now, holding = time.time(), _holder(lock)
         note = _holder_note(lock, now)
-        if take_over is None or holder is None or now - holder[2] <= LONG_HELD_SECONDS:
+        if take_over is None or holding is None or now - holding[2] <= LONG_HELD_SECONDS:
             raise OutputBusy(f"another acsxl run is writing {out} (lock {lock}{'; ' + note if note else ''}); "
                              "try again later or raise --wait") from None
         held = None
