@@ -17,7 +17,7 @@ import polars as pl
 
 from acsxl.errors import UnreadableInput
 from acsxl.io.inputs import PARALLEL_FROM, LoadedSheet, Prefetch, checked, first_line, is_csv, load_sheet
-from acsxl.io.workers import bounded_map
+from acsxl.io.workers import bounded_call, bounded_map
 from acsxl.rules import values as v
 from acsxl.rules.schema import FIELDS, HEADER_ALIASES, REQUIRED, header_key
 
@@ -299,7 +299,7 @@ class FileResult:
 Task = tuple[Path, str, str | None, Callable[[Path], str | None] | None, Mapping[str, str] | None]
 
 
-def _read(task: Task, prefetch: Prefetch | None = None) -> tuple[FileResult, CaseList | None]:
+def _read(task: Task, prefetch: Prefetch | None = None, stop: object = None) -> tuple[FileResult, CaseList | None]:
     path, label, sheet, not_cases, aliases = task
     started = time.perf_counter()
     try:
@@ -325,7 +325,7 @@ def read_all(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callab
     results = []
     if len(tasks) < PARALLEL_FROM:
         for task in tasks:
-            results.append(_read(task, prefetch))
+            results.append(bounded_call(_read, task, _too_long, prefetch=prefetch))
             step()
         return results
     return bounded_map(_read, tasks, _too_long, step)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -88,3 +89,29 @@ def bounded_map(work: Callable[[Task], Any], tasks: Sequence[Task], given_up: Ca
         pool.terminate()
         pool.join()
     return results
+
+
+def bounded_call(work: Callable[..., Any], task: Task, given_up: Callable[[Task, float], Any], seconds: float | None = None,
+                 **keywords: Any) -> Any:
+    """``work(task, stop=event, ...)`` here, for a run of a few files, within ``seconds`` (default
+    ``FILE_SECONDS``); over it, ``given_up(task, seconds)``, and ``stop`` is set so the work, left
+    running on its thread (a library call cannot be interrupted), gives up before it changes anything.
+    The libraries that read workbooks let go of the interpreter lock, so this thread goes on meanwhile."""
+    limit = FILE_SECONDS if seconds is None else seconds
+    stop, out = threading.Event(), queue.Queue(maxsize=1)
+
+    def run() -> None:
+        try:
+            out.put((True, work(task, stop=stop, **keywords)))
+        except BaseException as err:  # handed to the caller's thread as it is
+            out.put((False, err))
+
+    threading.Thread(target=run, name="acsxl-file", daemon=True).start()  # daemon: a hung one never holds up the exit
+    try:
+        ok, result = out.get(timeout=limit)
+    except queue.Empty:
+        stop.set()
+        return given_up(task, limit)
+    if not ok:
+        raise result
+    return result

@@ -7,6 +7,7 @@ previous file kept as a backup until the new one reads back."""
 
 from __future__ import annotations
 
+import threading
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -37,9 +38,11 @@ def beside_path(path: Path) -> Path:
     return path.with_name(path.stem + BESIDE_SUFFIX)
 
 
-def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: tuple[int, int] | None = None) -> Refreshed:
+def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: tuple[int, int] | None = None,
+                     stop: threading.Event | None = None) -> Refreshed:
     """Write ``frame`` (this workbook's triaged rows, ranked) as the Portfolio, Summary and Issues sheets
-    inside the workbook at ``path``. Raises NotRefreshed when the workbook must be left alone."""
+    inside the workbook at ``path``. Raises NotRefreshed when the workbook must be left alone, also when
+    ``stop`` is set before the rename (the run gave up waiting for it)."""
     if not refreshable(path):
         return _beside(path, frame, run, "a CSV file cannot hold sheets")
     _check_free(path, read_stamp)
@@ -81,7 +84,7 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
             # Opened or saved while the sheets were written and checked? Looked at once more
             # immediately before the rename, so a save is never replaced.
             atomic_write(real, lambda target: write_with_rows(package, fills, str(target), replaced), verify,
-                         last_look=lambda: _check_free(path, read_stamp), keep_owner=True,
+                         last_look=lambda: _check_free(path, read_stamp, stop), keep_owner=True,
                          confirm=lambda renamed: confirm_workbook(renamed, checked[-1]))
     except OutputBusy:
         raise NotRefreshed(f"{path}: another acsxl run is refreshing it; not refreshed") from None
@@ -125,7 +128,9 @@ def confirm_workbook(path: Path, size: int) -> None:
         raise VerifyFailed(f"the renamed file does not read back: {err}") from None
 
 
-def _check_free(path: Path, read_stamp: tuple[int, int] | None) -> None:
+def _check_free(path: Path, read_stamp: tuple[int, int] | None, stop: threading.Event | None = None) -> None:
+    if stop is not None and stop.is_set():
+        raise NotRefreshed(f"{path}: given up (it took too long); not refreshed")
     lock = excel_lock(path) or (excel_lock(path.resolve()) if path.is_symlink() else None)
     if lock is not None:
         raise NotRefreshed(f"{path}: open in a spreadsheet application (lock file {lock.name}); not refreshed")

@@ -8,6 +8,7 @@ back ``problems``; the texts a user reads are rendered only where they are shown
 from __future__ import annotations
 
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -22,7 +23,7 @@ from acsxl.errors import NotRefreshed, OutputError, Terminated
 from acsxl.io.config import Config
 from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
-from acsxl.io.workers import bounded_map
+from acsxl.io.workers import bounded_call, bounded_map
 from acsxl.io.writer import narrowest_mode, write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.inplace import refresh_workbook
@@ -146,7 +147,7 @@ def refresh_in_place(triaged: Triaged, step: Callable[[], None] = lambda: None) 
     if len(tasks) < PARALLEL_REFRESH_FROM:
         done = []
         for task in tasks:
-            done.append(_refresh_one(task))
+            done.append(bounded_call(_refresh_one, task, _too_long))
             step()
         return done
     tasks = [(path, compacted(rows), one, stamp) for path, rows, one, stamp in tasks]
@@ -174,10 +175,10 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def _refresh_one(task: tuple[Path, pl.DataFrame, RunInfo, tuple[int, int] | None]) -> InPlace:
+def _refresh_one(task: tuple[Path, pl.DataFrame, RunInfo, tuple[int, int] | None], stop: threading.Event | None = None) -> InPlace:
     path, rows, run, stamp = task
     try:
-        outcome = refresh_workbook(path, rows, run, stamp)
+        outcome = refresh_workbook(path, rows, run, stamp, stop)
     except (NotRefreshed, OutputError) as err:
         return InPlace(str(path), "not_refreshed", rows.height, str(err))
     except Exception as err:
