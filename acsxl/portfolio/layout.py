@@ -235,10 +235,8 @@ def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book:
         freeze_panes=(1, FROZEN_COLUMNS),
         autofit=False,
     )
-    sheet.set_header(page_header(declared, run))
+    print_setup(sheet, declared, run, header_row=True)
     sheet.set_default_row(ROW_HEIGHT)  # rows of another height say so (_row_height): fewer bytes to write
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
     if last == 0:
         return None
     _highlights(workbook, sheet, columns, last)
@@ -310,10 +308,8 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
     """Totals, the top 10, the clients at risk and a chart, with only the first row of the last block
     (the clients at risk, which can run to thousands): the rest is streamed in."""
     frame, run = book.frame, book.run
-    sheet.set_header(page_header(declared, run))
+    print_setup(sheet, declared, run, header_row=False)
     frame = frame.with_columns(pl.col("cause", "stage", "passport_risk", "payroll_risk").cast(pl.String))  # the codes it groups and tests, as text
-    sheet.set_landscape()
-    sheet.fit_to_pages(1, 0)
     title = workbook.add_format({"bold": True, "font_size": 14})
     heading = workbook.add_format({"bold": True, "font_size": 11, "bottom": 1})
     sheet.write(0, 0, f"Portfolio as of {run.as_of.isoformat()}", title)
@@ -401,10 +397,26 @@ def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
     return pl.concat([files, issues], how="diagonal_relaxed").select(issues.columns)
 
 
+PAGE_FOOTER = "&L&8&F, &A&R&8Page &P of &N"  # the file and sheet on the left, page X of Y on the right
+
+
+def print_setup(sheet, declared: Sheet, run: RunInfo, header_row: bool) -> None:
+    """How a sheet prints: its header (acsxl's mark, the as-of date), a footer with the file, the sheet and
+    page X of Y, landscape on Letter, one page wide; the header row on every page when it has one.
+    (In a client's workbook, where acsxl adds no defined names, the header row is not repeated.)"""
+    sheet.set_header(page_header(declared, run))
+    sheet.set_footer(PAGE_FOOTER)
+    sheet.set_landscape()
+    sheet.set_paper(1)  # Letter
+    sheet.fit_to_pages(1, 0)
+    if header_row:
+        sheet.repeat_rows(0)
+
+
 def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
     """Every problem and every file skipped, with its first row (the template the streamed rows follow)."""
     rows, run = book.issues, book.run
-    sheet.set_header(page_header(declared, run))
+    print_setup(sheet, declared, run, header_row=rows.height > 0)
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")
         return None

@@ -249,3 +249,19 @@ def test_text_longer_than_an_excel_cell_is_cut_visibly_and_said_never_silently(t
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     whole = pl.read_csv(tmp_path / "p.csv", infer_schema=False)
     assert note in whole["notes"].to_list() and not any(CUT_MARK in str(v) for v in whole.row(0))
+
+
+def test_every_sheet_prints_landscape_one_page_wide_with_page_numbers_and_repeated_headers(tmp_path) -> None:
+    """#24 point 5, first part: the Issues sheet had no page setup (its columns printed on separate pages),
+    and no sheet repeated its header row or numbered its pages."""
+    from acsxl.cli import main
+
+    out = tmp_path / "p.xlsx"
+    assert main(["triage", str(SAMPLE), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
+    book = openpyxl.load_workbook(out)
+    for name in ("Portfolio", "Summary", "Issues"):
+        sheet = book[name]
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize in (1, "1"), name
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth in (1, None) and sheet.page_setup.fitToHeight == 0
+        assert "Page &P of &N" in sheet.oddFooter.right.text and "&F" in sheet.oddFooter.left.text
+        assert sheet.print_title_rows == ("$1:$1" if name != "Summary" else None), name
