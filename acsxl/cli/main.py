@@ -213,7 +213,7 @@ def _write_log(args: argparse.Namespace, code: int, error: str | None) -> int:
     """The JSON log (--json-log), written atomically whatever the run's end: a monitor never reads
     yesterday's log or half of today's. A log that cannot be written is said, and fails the run."""
     from acsxl.cli.runs import RunLog  # (here: brings in polars; a run that ended early may not have)
-    from acsxl.io.writer import narrowest_mode
+    from acsxl.io.writer import narrowest_mode, write_failure
 
     log = args.log
     if log is None:  # the run ended before the command made its log
@@ -222,8 +222,6 @@ def _write_log(args: argparse.Namespace, code: int, error: str | None) -> int:
     try:
         log.write(args.json_log, narrowest_mode(path for path, _ in getattr(args, "case_lists", ())))
     except OSError as err:
-        from acsxl.io.writer import write_failure
-
         print(f"acsxl: {args.json_log}: cannot write the log ({write_failure(err)}); check the folder and free space", file=sys.stderr)
         return EXIT_FAILED if code in (0, 1) else code
     return code

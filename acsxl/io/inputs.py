@@ -147,7 +147,7 @@ def checked(path: Path) -> tuple[int, int]:
         if ENCRYPTED_STREAM in path.read_bytes():
             raise UnreadableInput(f"{path}: password-protected (encrypted) workbook; save a copy without a password")
         raise UnreadableInput(f"{path}: an Excel 97-2003 workbook saved under {path.suffix}; open it in Excel and save it as .xlsx")
-    if found.ooxml or path.suffix.lower() == ".ods":
+    if found.kind == "workbook":  # every kind but .xls is a zip package (and .xls is passed over there)
         try:
             package_sizes(path)
         except PackageError as err:
@@ -231,10 +231,10 @@ def open_workbook(path: Path) -> tuple[Any, list[str]]:
     except Exception as err:  # fastexcel raises its own types for corrupt, encrypted or odd files
         unreadable = UnreadableInput(f"{path}: not a readable workbook ({first_line(err)})")
     try:
+        if not Package.read(path, largest=1 << 20).without_sheets(MACRO_SHEETS)[1]:  # the sheet list alone says
+            raise unreadable
         copy, left_out = Package.read(path).without_sheets(MACRO_SHEETS)
     except Exception:
-        raise unreadable from None
-    if not left_out:
         raise unreadable from None
     data = io.BytesIO()
     copy.write(data)

@@ -300,6 +300,7 @@ Task = tuple[Path, str, str | None, Callable[[Path], str | None] | None, Mapping
 
 
 def _read(task: Task, prefetch: Prefetch | None = None, stop: object = None) -> tuple[FileResult, CaseList | None]:
+    # (``stop``: set when the run gave up on the file; reading changes nothing, so nothing to stop)
     path, label, sheet, not_cases, aliases = task
     started = time.perf_counter()
     try:
@@ -318,9 +319,9 @@ def _read(task: Task, prefetch: Prefetch | None = None, stop: object = None) -> 
 def read_all(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
              prefetch: Prefetch | None = None, not_cases: Callable[[Path], str | None] | None = None,
              aliases: Mapping[str, str] | None = None) -> list[tuple[FileResult, CaseList | None]]:
-    """Read every input, in worker processes when there are many (each file within a time limit:
-    ``acsxl.io.workers``); results in input order, ``step`` called after each. A few are read here, one after the other, taking what ``prefetch`` (see
-    ``acsxl.io.inputs.prefetch_for``) has loaded."""
+    """Read every input, in worker processes when there are many; results in input order, ``step``
+    called after each. A few are read here, one after the other, taking what ``prefetch`` (see
+    ``acsxl.io.inputs.prefetch_for``) has loaded. Each file within a time limit (``acsxl.io.workers``)."""
     tasks = [(path, label, sheet, not_cases, aliases) for path, label in inputs]
     results = []
     if len(tasks) < PARALLEL_FROM:

@@ -166,10 +166,9 @@ class Package:
                 entries = {info.filename: info for info in infos}
         except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError) as err:
             raise PackageError(f"not a valid workbook package ({err})") from None
-        if not isinstance(dict(listed).get(CONTENT_TYPES), bytes):
+        if CONTENT_TYPES not in entries:
             raise PackageError("not a workbook package (no [Content_Types].xml)")
-        parts: MutableMapping[str, bytes] = Parts(source, listed) if left and isinstance(source, Path) else dict(listed)
-        return cls(parts, entries)
+        return cls(Parts(source, listed) if isinstance(source, Path) and left else dict(listed), entries)
 
     @contextmanager
     def opened(self, name: str) -> Iterator[BinaryIO | None]:
