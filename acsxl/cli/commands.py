@@ -64,7 +64,7 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
             if cases.unrecognised and not cases.problems:
                 _say(args, f"acsxl: note: {result.label}: kept as your own columns (not recognised): {', '.join(cases.unrecognised)}")
     log.files = [result for result, _ in read]
-    triaged = service.triage_read(read, as_of)
+    triaged = service.triage_read(read, as_of, args.dates)
     if triaged is None:
         print("acsxl: nothing to triage: no input could be read", file=sys.stderr)
         return EXIT_FAILED

@@ -29,6 +29,7 @@ from acsxl.excel import MODULE, WORKBOOK
 from acsxl.io.config import load_config
 from acsxl.io.inputs import expand_inputs, prefetch_for
 from acsxl.io.writer import FORMATS
+from acsxl.portfolio.dates import DATE_STYLES, date_style
 from acsxl.rules.parameters import RULEBOOK
 
 
@@ -136,6 +137,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", default=None, metavar="NAME", help="sheet to read in workbooks (default: Cases, else the first sheet)")
     p.add_argument("--config", dest="config_file", type=Path, default=None, metavar="FILE",
                    help="the firm's settings (header aliases); default: acsxl.toml in a folder given, else in your configuration folder")
+    p.add_argument("--dates", choices=DATE_STYLES, default=None,
+                   help="how dates read: us (mm/dd/yyyy, the workbook's default) or iso (yyyy-mm-dd, the default in CSV and Parquet "
+                   "sentences); the workbook's default can be set as [display] dates in acsxl.toml")
     p.add_argument("--json-log", type=Path, default=None, metavar="FILE",
                    help="write a machine-readable run summary (start and end times, versions, files read, skipped and "
                    "passed over with reasons, file problems, rows, issues, workbooks refreshed, durations); '-' for standard output")
@@ -151,6 +155,8 @@ def start_reading(args: argparse.Namespace) -> None:
     args.config = load_config(args.config_file, args.inputs)
     args.to_stdout = args.out == "-" or (args.out is None and not args.in_place)
     args.out_path = None if args.to_stdout or args.out is None else Path(args.out)
+    workbook = args.in_place or (args.out_path is not None and args.out_path.suffix.lower() == ".xlsx")
+    args.dates = date_style(args.config, args.dates, workbook)
     args.links_passed_over = []
     args.case_lists = [(path, label) for path, label in expand_inputs(args.inputs, args.links_passed_over)
                        if args.out_path is None or path.resolve() != args.out_path.resolve()]

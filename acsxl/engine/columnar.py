@@ -8,6 +8,7 @@ over their category numbers (``lookup``), filling text templates segment by segm
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import polars as pl
@@ -48,10 +49,17 @@ def per_row_lists(long: pl.LazyFrame, height: int) -> pl.Series:
     return lists.get_column("problem").cast(PROBLEMS).gather(at)
 
 
+ISO = "%Y-%m-%d"  # how a date reads inside a text the rules fill in, unless the caller asks otherwise
+
+
 class VecOps:
-    """Rule operations over polars expressions."""
+    """Rule operations over polars expressions; ``dates``: how a date reads inside a filled-in text
+    (a strftime pattern)."""
 
     name = "vec"
+
+    def __init__(self, dates: str = ISO) -> None:
+        self.dates = dates
 
     @staticmethod
     def lit(value: Any) -> pl.Expr:
@@ -92,14 +100,14 @@ class VecOps:
         no text (a message that few rows carry), it is built only for the rows that have one."""
         missing = [i for i, t in enumerate(templates) if t is None]
         if not missing:
-            return _concat_segments(index, templates, {name: _as_text(self.lit(v)) for name, v in fill.items()})
+            return _concat_segments(index, templates, {name: _as_text(self.lit(v), self.dates) for name, v in fill.items()})
         text = _concat_segments(pl.col("__index"), templates, {name: pl.col(name) for name in fill})
 
         def run(packed: pl.Series) -> pl.Series:
             frame = packed.struct.unnest()
             chosen = ~frame.get_column("__index").is_in(missing)
             rows = frame.filter(chosen)
-            rows = rows.with_columns(_text_of(rows.get_column(name)) for name in fill)
+            rows = rows.with_columns(_text_of(rows.get_column(name), self.dates) for name in fill)
             return spread(rows.select(text).to_series(), chosen)
 
         packed = pl.struct(index.alias("__index"), *[self.lit(value).alias(name) for name, value in fill.items()])
@@ -167,7 +175,7 @@ class VecOps:
             if not constant[i]:
                 parts.append(self.when((condition, message), fill=fill).alias(f"m{i}"))
             if value is not None:
-                parts.append(_as_text(self.lit(value)).alias(f"v{i}"))
+                parts.append(_as_text(self.lit(value), self.dates).alias(f"v{i}"))
 
         def run(packed: pl.Series) -> pl.Series:
             frame = packed.struct.unnest().with_row_index("__row")
@@ -315,15 +323,15 @@ def spread(values: pl.Series, where: pl.Series) -> pl.Series:
     return values.gather(pl.select(pl.when(where).then(where.cum_sum() - 1)).to_series())
 
 
-def _text_of(column: pl.Series) -> pl.Series:
-    """A column's text as pl.format shows it; dates through a table of days (see per_day)."""
+def _text_of(column: pl.Series, dates: str = ISO) -> pl.Series:
+    """A column's text as pl.format shows it, dates as ``dates`` says; dates through a table of days (see per_day)."""
     if column.dtype == pl.Date:
-        return _tabulated(column, lambda days: days.cast(pl.String))
+        return _tabulated(column, lambda days: days.dt.to_string(dates))
     return column.cast(pl.String)
 
 
-def _as_text(value: pl.Expr) -> pl.Expr:
-    return value.map_batches(_text_of, return_dtype=pl.String)
+def _as_text(value: pl.Expr, dates: str = ISO) -> pl.Expr:
+    return value.map_batches(lambda column: _text_of(column, dates), return_dtype=pl.String)
 
 
 def _segments(template: str) -> list[str]:
@@ -332,6 +340,12 @@ def _segments(template: str) -> list[str]:
 
 
 VEC = VecOps()
+
+
+@cache
+def vec_ops(dates: str) -> VecOps:
+    """The columnar operations with dates in filled-in texts read as ``dates``."""
+    return VEC if dates == ISO else VecOps(dates)
 
 
 class Columns:

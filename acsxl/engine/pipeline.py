@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from acsxl.engine.columnar import COLUMNS, VEC, concat_problems
+from acsxl.engine.columnar import COLUMNS, ISO, VEC, concat_problems, vec_ops
 from acsxl.engine.distinct import per_distinct, select
 from acsxl.engine.identity import client_keys, duplicates, identity_problems
 from acsxl.engine.parse import parse_cases
@@ -32,9 +32,10 @@ def catalogue_frame(as_of: date) -> pl.DataFrame:
 
 
 @lru_cache(maxsize=256)  # a triage reads about 20 rules for one day
-def _rule_exprs(rule: Declared, day: date) -> tuple[pl.Expr, ...]:
-    """The rule as expressions over the law in force on ``day``, built once per day."""
-    out = rule(VEC, COLUMNS, RULEBOOK.at(day))
+def _rule_exprs(rule: Declared, day: date, dates: str = ISO) -> tuple[pl.Expr, ...]:
+    """The rule as expressions over the law in force on ``day`` (dates in its texts read as ``dates``),
+    built once per day."""
+    out = rule(vec_ops(dates), COLUMNS, RULEBOOK.at(day))
     if len(rule.makes) > 1:
         return tuple(e.alias(n) for n, e in zip(rule.makes, out, strict=True))
     return (VEC.lit(out).alias(rule.makes[0]),)
@@ -44,14 +45,14 @@ def _writes_text(df: pl.DataFrame, exprs: Sequence[pl.Expr]) -> bool:
     return pl.String in df.lazy().select(exprs).collect_schema().dtypes()
 
 
-def _run_step(df: pl.DataFrame, step: Step, law: Values) -> list[pl.Series]:
+def _run_step(df: pl.DataFrame, step: Step, law: Values, dates: str = ISO) -> list[pl.Series]:
     """The step's new columns: each rule once per distinct combination of its inputs where that pays
     (``engine.distinct``), the other rules together in one lazy query on the in-memory engine (one
     plan for all steps, eager ``with_columns`` and the streaming engine were each slower:
     bench/RESULTS.md)."""
     columns, together = [], []
     for rule in step:
-        exprs = list(_rule_exprs(rule, law.as_of))
+        exprs = list(_rule_exprs(rule, law.as_of, dates))
         done = per_distinct(df, exprs) if _writes_text(df, exprs) else None
         if done is None:
             together.extend(exprs)
@@ -89,7 +90,8 @@ def _rank_key(closing_right: pl.Expr, priority: pl.Expr, days_left: pl.Expr, bal
     return points * 2**56 + days * 2**40 + (2**40 - 1 - cents)
 
 
-def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, columns: Sequence[str] | None = None) -> pl.DataFrame:
+def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, columns: Sequence[str] | None = None,
+           dates: str = ISO) -> pl.DataFrame:
     """One output row per input row, in rank order: ``rank``, the ``columns`` asked for (default
     ``acsxl.rules.triage.RESULT``), ``problems`` (each row's problems as data, ``engine.columnar.PROBLEMS``; null when
     none), ``source_file`` and ``source_row``, then the caller's own columns (one named like a column
@@ -100,7 +102,9 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
     say where each case came from in ``source_file`` (an index into the caller's list of sources) and
     ``source_row`` (the sheet row); without them a case's source_row is its place in ``cases`` (from 1).
     ``given`` may hold client-level aggregates per row (columns named as in
-    ``acsxl.rules.triage.AGGREGATES``; a null is computed), as ``engine.scalar.triage_case`` takes them."""
+    ``acsxl.rules.triage.AGGREGATES``; a null is computed), as ``engine.scalar.triage_case`` takes them.
+    ``dates``: how a date reads inside the texts (next action, problems), a strftime pattern; the date
+    columns stay dates."""
     unknown = set(given.columns if given is not None else ()) - set(AGGREGATES)
     if unknown:
         raise ValueError(f"not client aggregates: {', '.join(sorted(unknown))}")
@@ -120,10 +124,10 @@ def triage(cases: pl.DataFrame, as_of: date, given: pl.DataFrame | None = None, 
         catalogue_frame(as_of), on="last_notice", how="left", maintain_order="left")
     counted, repeated = duplicates(df)
     for step in STEPS_BEFORE_AGGREGATES:
-        df = df.with_columns(_run_step(df, step, law))
+        df = df.with_columns(_run_step(df, step, law, dates))
     df = _add_aggregates(df, law, given, counted)
     for step in STEPS_AFTER_AGGREGATES:
-        df = df.with_columns(_run_step(df, step, law))
+        df = df.with_columns(_run_step(df, step, law, dates))
 
     taken = {"rank", *wanted, "problems", *PROVENANCE}
     renamed = [pl.col(EXTRA + c).alias(f"{c} (yours)" if c in taken else c) for c in extras]

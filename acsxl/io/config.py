@@ -1,4 +1,4 @@
-"""The firm's configuration file, ``acsxl.toml``: extra header aliases (and, later, other settings).
+"""The firm's configuration file, ``acsxl.toml``: extra header aliases, and how the workbook shows dates.
 
 Found in this order: ``--config FILE``; else ``acsxl.toml`` in a folder given on the command line (or
 beside a file given there); else ``acsxl.toml`` in the user's configuration folder. For example::
@@ -7,7 +7,10 @@ beside a file given there); else ``acsxl.toml`` in the user's configuration fold
     last_notice = ["IRS Notice"]
     notice_date = ["Date of Letter"]
 
-Each key is a canonical column (``acsxl.rules.schema.FIELDS``); headers are matched as the built-in
+    [display]
+    dates = "iso"   # yyyy-mm-dd; the default is "us", mm/dd/yyyy
+
+Each key of [aliases] is a canonical column (``acsxl.rules.schema.FIELDS``); headers are matched as the built-in
 aliases are, ignoring case, spaces and punctuation."""
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from acsxl.errors import AcsxlError
 from acsxl.rules.schema import FIELD_BY_NAME, HEADER_ALIASES, header_key
 
 NAME = "acsxl.toml"
-KNOWN = ("aliases",)
+KNOWN = ("aliases", "display")
 
 
 class ConfigError(AcsxlError):
@@ -32,6 +35,7 @@ class ConfigError(AcsxlError):
 class Config:
     path: Path | None = None
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # canonical column -> the firm's headers for it
+    dates: str | None = None  # [display] dates: the workbook's date style, checked where the styles are (acsxl.portfolio.columns)
 
     def header_aliases(self) -> dict[str, str]:
         """Header key -> canonical column: the built-in aliases, and the firm's over them."""
@@ -79,4 +83,11 @@ def load_config(explicit: Path | None = None, inputs: Sequence[Path] = ()) -> Co
         if not isinstance(headers, list) or not all(isinstance(h, str) and h.strip() for h in headers):
             raise ConfigError(f"{path}: [aliases] {name} must be a list of header texts, e.g. {name} = [\"My header\"]")
         out[name] = tuple(headers)
-    return Config(path, out)
+    display = raw.get("display", {})
+    unknown = sorted(set(display) - {"dates"}) if isinstance(display, dict) else ["(not a table)"]
+    if unknown:
+        raise ConfigError(f"{path}: [display] unknown setting {unknown[0]!r} (known: dates)")
+    dates = display.get("dates")
+    if dates is not None and not isinstance(dates, str):
+        raise ConfigError(f"{path}: [display] dates must be a text, e.g. dates = \"iso\"")
+    return Config(path, out, dates)

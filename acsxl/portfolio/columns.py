@@ -15,56 +15,71 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from acsxl.io.reader import Source
+from acsxl.rules.catalogue import LABELS
 
-MONEY, DATE, WHOLE = "$#,##0.00", "yyyy-mm-dd", "0"
+MONEY, WHOLE = "$#,##0.00", "0"
+DATE = "date"  # a date column: the number format is the run's date style's (``acsxl.portfolio.dates``)
+
+
 
 
 @dataclass(frozen=True)
 class Column:
-    """How one output column is shown. ``highlight``: values that mark the cell as an alert (a text
-    ending in ``*`` is a prefix). ``formula``: a live formula (``{name}`` is that column's cell on the
-    same row), stored with the run's value."""
+    """How one output column is shown. ``width``: the most characters it is given (a column is sized to
+    its content, from its header's width up to this). ``labels``: the vocabulary whose labels the
+    workbook shows for its codes (``acsxl.rules.catalogue.LABELS``; CSV and Parquet keep the codes).
+    ``highlight``: codes that mark the cell as an alert. ``formula``: a live formula (``{name}`` is that
+    column's cell on the same row), stored with the run's value. ``technical``: grouped, collapsed at
+    first (the + above the sheet opens it)."""
 
     name: str
     header: str
     width: int = 14  # characters
     number_format: str | None = None
     wrap: bool = False
+    labels: str | None = None
     highlight: tuple[str, ...] = ()
     formula: str | None = None
-    deadline_colours: bool = False  # red when overdue or 7 days or fewer, amber when 30 or fewer
+    deadline_colours: bool = False  # overdue, 7 days or fewer, 30 days or fewer: three colours (the Summary's legend)
+    lost: tuple[str, ...] = ()  # codes that say a right was already lost: shown as overdue is
     link: bool = False  # links to the row the case came from
+    technical: bool = False
+    centred: bool = False  # short codes beside a right-aligned amount
     engine: bool = True  # a column the engine gives back (not rendered here)
 
 
+# The morning's order: who (rank, name), when (days left, the date, which deadline), what to do, how
+# much and which period, where it stands (stage, notice), the risks that make it urgent, then why
+# (cause), the score and the technical columns, where each row came from and its issues last.
 COLUMNS: tuple[Column, ...] = (
-    Column("rank", "Rank"),
-    Column("priority", "Priority"),
-    Column("client_id", "Client"),
-    Column("client_name", "Name", 24),
-    Column("taxpayer_type", "Type"),
-    Column("form", "Form"),
-    Column("tax_period", "Period"),
-    Column("balance", "Balance", number_format=MONEY),
-    Column("client_total", "Client total", number_format=MONEY),
-    Column("cause", "Cause"),
-    Column("cause_reason", "Why", 42, wrap=True),
-    Column("stage", "Stage"),
-    Column("last_notice", "Last notice"),
-    Column("notice_date", "Notice date", number_format=DATE),
-    Column("deadline_type", "Deadline"),
-    Column("next_deadline", "Next deadline", number_format=DATE),
-    Column("days_left", "Days left", number_format=WHOLE, formula='IF({next_deadline}="","",{next_deadline}-TODAY())', deadline_colours=True),
-    Column("payroll_risk", "Payroll risk", highlight=("tfrp_*",)),
-    Column("passport_risk", "Passport risk", highlight=("certifiable", "certified")),
-    Column("ro_risk", "RO risk", highlight=("assigned",)),
-    Column("csed", "CSED", number_format=DATE),
-    Column("csed_status", "CSED status", highlight=("expired", "short")),
-    Column("csed_note", "CSED note", 40, wrap=True),
-    Column("next_action", "Next action", 70, wrap=True),
-    Column("issues", "Issues", 45, wrap=True, engine=False),
+    Column("rank", "Rank", 6),
+    Column("client_name", "Name", 28),
+    Column("days_left", "Days left", 6, number_format=WHOLE, formula='IF({next_deadline}="","",{next_deadline}-TODAY())', deadline_colours=True),
+    Column("next_deadline", "Next deadline", 11, number_format=DATE),
+    Column("deadline_type", "Deadline", 20, wrap=True, labels="deadline_type", lost=("equivalent_hearing",)),
+    Column("next_action", "Next action", 60, wrap=True),
+    Column("balance", "Balance", 14, number_format=MONEY),
+    Column("form", "Form", 8, centred=True),
+    Column("tax_period", "Period", 8, centred=True),
+    Column("stage", "Stage", 14, wrap=True, labels="stage"),
+    Column("last_notice", "Last notice", 12, labels="last_notice"),
+    Column("notice_date", "Notice date", 11, number_format=DATE),
+    Column("payroll_risk", "Payroll risk", 14, labels="payroll_risk", highlight=("tfrp_proposed", "tfrp_assessed")),
+    Column("passport_risk", "Passport risk", 16, wrap=True, labels="passport_risk", highlight=("certifiable", "certified")),
+    Column("ro_risk", "RO risk", 9, labels="ro_risk", highlight=("assigned",)),
+    Column("csed_status", "CSED status", 9, labels="csed_status", highlight=("expired", "short")),
+    Column("csed", "CSED", 11, number_format=DATE),
+    Column("csed_note", "CSED note", 30, wrap=True),
+    Column("cause", "Cause", 18, labels="cause"),
+    Column("cause_reason", "Why", 40, wrap=True),
+    Column("client_total", "Client total", 14, number_format=MONEY),
+    Column("priority", "Priority", 8),
+    Column("client_id", "Client ID", 14, technical=True),
+    Column("taxpayer_type", "Type", 10, labels="taxpayer_type", technical=True),
     Column("source", "Source", 30, link=True, engine=False),
+    Column("issues", "Issues", 45, wrap=True, engine=False),
 )
+PRINTED_THROUGH = "stage"  # the Portfolio's print area: Rank through Stage, the working columns
 # Shown after the declared columns when the case lists have it, then the user's own; wrapped, so a long
 # note stays in its column (printed, too).
 NOTES = Column("notes", "Notes", 30, wrap=True)
@@ -103,6 +118,24 @@ def source_text(frame: pl.DataFrame, sources: Sources) -> pl.Series:
                                        pl.col("source_row").cast(pl.String)], ignore_nulls=True)).to_series().alias("source")
 
 
+def labelled(frame: pl.DataFrame) -> pl.DataFrame:
+    """The rows with each labelled column's codes as the workbook shows them (``Column.labels``); a code
+    without a label (a notice not in the catalogue) as it is."""
+    return frame.with_columns(pl.col(c.name).cast(pl.String).replace(LABELS[c.labels]) for c in COLUMNS
+                              if c.labels and c.name in frame.columns)
+
+
+def labelled_as(column: str, name: str) -> pl.Expr:
+    """``name``: a column of the vocabulary of ``column``, as the workbook shows it."""
+    return pl.col(name).cast(pl.String).replace(LABELS[BY_NAME[column].labels or ""])
+
+
+def label(column: str, code: str) -> str:
+    """One code of a labelled column as the workbook shows it."""
+    vocabulary = BY_NAME[column].labels
+    return LABELS[vocabulary].get(code, code) if vocabulary else code
+
+
 def own_header(name: str) -> str:
     """A user's own column as shown: its own name, with " (yours)" where that is one of ours
     (ignoring case), so it is kept beside ours, never in place of it."""
@@ -116,6 +149,6 @@ def shown(result: pl.DataFrame, sources: Sources, notes: bool) -> pl.DataFrame:
     they would collide with ours: ``own_header``)."""
     own = [c for c in result.columns if c not in (*ENGINE_COLUMNS, "rank", *PROVENANCE)]
     return result.select(
-        *[c for c in NAMES if c not in ("issues", "source")],
-        issues_text(pl.col("problems")).alias("issues"), source_text(result, sources),
+        *[source_text(result, sources) if c == "source" else issues_text(pl.col("problems")).alias("issues") if c == "issues" else c
+          for c in NAMES],
         *(["notes"] if notes else []), *[pl.col(c).alias(own_header(c)) for c in own])

@@ -14,9 +14,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 import xlsxwriter
@@ -26,16 +26,16 @@ from acsxl import __version__
 from acsxl.errors import OutputError
 from acsxl.portfolio import columns as cols
 from acsxl.portfolio.columns import BY_NAME, Sources
+from acsxl.portfolio.dates import DATE_STYLES, DEFAULT_DATES, DateStyle
 from acsxl.portfolio.sheets import OUTPUT_MARK, SHEETS, Sheet
+from acsxl.rules.catalogue import STAGES
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.xlsx.package import Package, rels_name
 from acsxl.xlsx.rows import Fill, Part, write_with_rows
 from acsxl.xlsx.template import hyperlinks, stretched, with_hyperlinks
 
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet: the top-ranked rows get them
-RED, AMBER = {"bg_color": "#F8CBAD", "font_color": "#9C0006"}, {"bg_color": "#FFE699", "font_color": "#7F6000"}
-ALERT = {"bg_color": "#F4B6C2", "font_color": "#7B0C24", "bold": True}
-FROZEN_COLUMNS = 3  # rank, priority, client
+FROZEN_COLUMNS = 2  # rank, name
 ROW_HEIGHT = 30  # the Portfolio's default row height, points: two lines, as most next actions take
 
 
@@ -57,10 +57,19 @@ class RunInfo:
     file_notes: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, note): how a file was read (a total row left out...)
     caveats: Sequence[str] = field(default_factory=list)  # the law the run could not rely on (a yearly amount carried forward)
     date1904: bool = False  # dates in the 1904 date system: the client's workbook they go into uses it (Mac Excel's old default)
+    dates: str = DEFAULT_DATES  # the date style (columns.DATE_STYLES)
+
+    @property
+    def date_style(self) -> DateStyle:
+        return DATE_STYLES[self.dates]
+
+    def day(self, day: date) -> str:
+        """A date as the run's style writes it."""
+        return day.strftime(self.date_style.text)
 
 
 def page_header(sheet: Sheet, run: RunInfo) -> str:
-    return sheet.page_header(run.as_of.isoformat(), RULEBOOK.version)
+    return sheet.page_header(run.day(run.as_of), RULEBOOK.version)
 
 
 def issue_rows(result: pl.DataFrame, sources: Sources) -> pl.DataFrame:
@@ -159,7 +168,7 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
     the rows: they are worked out on a thread (polars, off the interpreter lock) while xlsxwriter
     writes, so their relationships are ready to be compressed before the Portfolio's rows."""
     result = within_cell_limit(result)
-    frame = cols.shown(result, run.sources, run.notes)
+    frame = cols.labelled(cols.shown(result, run.sources, run.notes))
     frame = frame.with_columns(_cut(pl.col(c)) for c in _long_text(frame))  # an issues text of many long problems
     issues = issue_table(result, run)
     issues = issues.with_columns(_cut(pl.col(c)) for c in _long_text(issues))  # a long value found, or a long file reason
@@ -218,30 +227,60 @@ def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book:
     shown = frame.head(1).rename({c: _column(c).header for c in frame.columns})
     col = {c: i for i, c in enumerate(frame.columns)}
     last = frame.height  # last data row (0-based; row 0 is the header)
-    wrap = {"text_wrap": True, "valign": "top"}
     columns = [_column(c) for c in frame.columns]
+    widths = _widths(frame)
     shown.write_excel(
         workbook,
         worksheet=sheet,
         table_style="Table Style Medium 2",
         table_name="PortfolioTable",
-        column_formats={
-            **{c.header: c.number_format for c in columns if c.number_format},
-            **{c.header: wrap for c in columns if c.wrap},
-        },
-        dtype_formats={pl.Date: cols.DATE},
-        column_widths={c.header: _pixels(c.width) for c in columns},
+        column_formats={c.header: _cell_format(c, frame.schema[c.name], run) for c in columns},
+        dtype_formats={pl.Date: run.date_style.number_format},
+        column_widths={c.header: _pixels(widths[c.name]) for c in columns},
         header_format={"bold": True, "text_wrap": True, "valign": "top"},
         freeze_panes=(1, FROZEN_COLUMNS),
         autofit=False,
     )
+    _group_technical(sheet, columns, widths)
     print_setup(sheet, declared, run, header_row=True)
+    sheet.print_area(0, 0, EXCEL_ROWS - 2, col[cols.PRINTED_THROUGH])  # all but the sheet's last row: "$A$1:$J$1048575", as openpyxl reads it
     sheet.set_default_row(ROW_HEIGHT)  # rows of another height say so (_row_height): fewer bytes to write
     if last == 0:
         return None
     _highlights(workbook, sheet, columns, last)
     _template_link(workbook, sheet, col)
-    return Rows(frame, formulas=_formulas(frame), height=_row_height(frame))
+    return Rows(frame, formulas=_formulas(frame), height=_row_height(frame, widths))
+
+
+def _cell_format(column: cols.Column, dtype: pl.DataType, run: RunInfo) -> dict[str, Any]:
+    """A Portfolio column's cells: at the top of the row (beside wrapped text), wrapped or centred as
+    declared, numbers and dates in their format (dates in the run's style)."""
+    number = run.date_style.number_format if column.number_format == cols.DATE or dtype == pl.Date else column.number_format
+    return {"valign": "top", **({"num_format": number} if number else {}), **({"text_wrap": True} if column.wrap else {}),
+            **({"align": "center"} if column.centred else {})}
+
+
+def _widths(frame: pl.DataFrame) -> dict[str, int]:
+    """Each column's width in characters: text that does not wrap sized to its longest value, from the
+    header's longest word (and the filter button) up to the declared width; the rest as declared."""
+    columns = [_column(c) for c in frame.columns]
+    least = {c.name: max(len(word) for word in c.header.split()) + 3 for c in columns}
+    fitted = [c.name for c in columns if not c.wrap and frame.schema[c.name] == pl.String and c.name in BY_NAME]
+    longest = frame.select(pl.col(c).str.len_chars().max() for c in fitted).row(0) if fitted and frame.height else [None] * len(fitted)
+    found = dict(zip(fitted, longest, strict=True))
+    return {c.name: max(least[c.name], min(c.width, (found[c.name] or 0) + 2)) if c.name in found else max(least[c.name], c.width)
+            for c in columns}
+
+
+def _group_technical(sheet, columns: Sequence[cols.Column], widths: Mapping[str, int]) -> None:
+    """The technical columns in a collapsed outline group (the + above them opens it)."""
+    technical = [i for i, c in enumerate(columns) if c.technical]
+    for i in technical:
+        sheet.set_column(i, i, widths[columns[i].name], None, {"level": 1, "hidden": True})
+    if technical:
+        after = technical[-1] + 1
+        if after < len(columns):
+            sheet.set_column(after, after, widths[columns[after].name], None, {"collapsed": True})
 
 
 def _formulas(frame: pl.DataFrame) -> dict[str, str]:
@@ -255,29 +294,43 @@ def _formulas(frame: pl.DataFrame) -> dict[str, str]:
     return out
 
 
-def _row_height(frame: pl.DataFrame) -> pl.Expr:
+def _row_height(frame: pl.DataFrame, widths: Mapping[str, int]) -> pl.Expr:
     """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library):
     15 points a line, up to six lines; null where that is the sheet's default height. The text is
     measured in bytes: counting characters costs far more, and the odd accented letter only errs
     toward a taller row."""
     wrapped = [_column(c) for c in frame.columns if _column(c).wrap]
-    lines = pl.max_horizontal((pl.col(c.name).str.len_bytes().fill_null(0) / (c.width - 2)).ceil() for c in wrapped)
+    lines = pl.max_horizontal((pl.col(c.name).str.len_bytes().fill_null(0) / (widths[c.name] - 2)).ceil() for c in wrapped)
     height = lines.clip(1, 6).cast(pl.Int64) * 15
     return pl.when(height != ROW_HEIGHT).then(height)
 
 
+OVERDUE = {"bg_color": "#C00000", "font_color": "#FFFFFF", "bold": True}  # overdue, or a right already lost
+RED = {"bg_color": "#F8CBAD", "font_color": "#9C0006", "bold": True}  # 0 to 7 days
+AMBER = {"bg_color": "#FFE699", "font_color": "#7F6000"}  # 8 to 30 days
+ALERT = {"bg_color": "#F4B6C2", "font_color": "#7B0C24", "bold": True}  # a risk that makes the case urgent
+# The Summary's legend: each colour with what it says.
+LEGEND = ((OVERDUE, "Overdue, or a right already lost (a CDP window missed)"), (RED, "Due in 7 days or fewer"),
+          (AMBER, "Due in 8 to 30 days"), (ALERT, "A risk: TFRP, passport, revenue officer, statute"))
+
+
 def _highlights(workbook: xlsxwriter.Workbook, sheet, columns: Sequence[cols.Column], last: int) -> None:
-    red, amber, alert = workbook.add_format(RED), workbook.add_format(AMBER), workbook.add_format(ALERT)
+    overdue, red, amber, alert = (workbook.add_format(f) for f in (OVERDUE, RED, AMBER, ALERT))
     for c, column in enumerate(columns):
+        cell = f"{xl_col_to_name(c)}2"
         if column.deadline_colours:
-            cell = f"{xl_col_to_name(c)}2"
-            # Overdue or 7 days or fewer: red; 30 days or fewer: amber. Blank (no deadline) stays plain.
-            sheet.conditional_format(1, c, last, c, {"type": "formula", "criteria": f'=AND({cell}<>"",{cell}<=7)', "format": red})
-            sheet.conditional_format(1, c, last, c, {"type": "formula", "criteria": f'=AND({cell}<>"",{cell}>7,{cell}<=30)', "format": amber})
-        for value in column.highlight:
-            rule = ({"type": "text", "criteria": "begins with", "value": value[:-1]} if value.endswith("*")
-                    else {"type": "cell", "criteria": "==", "value": f'"{value}"'})
-            sheet.conditional_format(1, c, last, c, {**rule, "format": alert})
+            # Three bands; blank (no deadline) stays plain.
+            for criteria, shade in ((f'=AND({cell}<>"",{cell}<0)', overdue), (f'=AND({cell}<>"",{cell}>=0,{cell}<=7)', red),
+                                    (f'=AND({cell}<>"",{cell}>7,{cell}<=30)', amber)):
+                sheet.conditional_format(1, c, last, c, {"type": "formula", "criteria": criteria, "format": shade})
+        for codes, shade in ((column.lost, overdue), (column.highlight, alert)):
+            for code in codes:  # on the label the cell shows
+                sheet.conditional_format(1, c, last, c, {"type": "cell", "criteria": "==", "value": _quoted(cols.label(column.name, code)),
+                                                         "format": shade})
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int]) -> None:
@@ -304,85 +357,138 @@ def _links(result: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview 
     return hyperlinks(cells, targets.with_columns(pl.col("key").cast(cells.schema["key"])), column)
 
 
+SUMMARY_WIDTHS = (30, 10, 14, 12, 14, 22, 8, 8, 55)  # characters: each block's first columns are its labels, counts, amounts
+OVERDUE_SHOWN = 25  # rows of the overdue list on the Summary (the Portfolio has them all)
+WEEKS = 8  # the deadlines-per-week chart's weeks
+
+
+def _week_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
+    """Deadlines per calendar week (Monday to Sunday) for the next ``WEEKS`` weeks from the week of the
+    as-of date: those that lose a right when missed (``priority.right_deadlines``) and the others."""
+    monday = run.as_of - timedelta(days=run.as_of.weekday())
+    weeks = pl.DataFrame({"week": [monday + timedelta(weeks=k) for k in range(WEEKS)]})
+    rights = list(RULEBOOK.at(run.as_of).priority.right_deadlines)
+    due = (result.filter(pl.col("next_deadline") >= run.as_of)
+           .select(pl.col("next_deadline").dt.truncate("1w").alias("week"),
+                   pl.col("deadline_type").cast(pl.String).is_in(rights).alias("right")))
+    counted = due.group_by("week").agg(pl.col("right").sum().alias("right"), (~pl.col("right")).sum().alias("other"))
+    return (weeks.join(counted, on="week", how="left").fill_null(0)
+            .select(pl.col("week").dt.to_string(run.date_style.text).alias("Week of (Monday)"),
+                    pl.col("right").cast(pl.Int64).alias("A right at stake"), pl.col("other").cast(pl.Int64).alias("Other deadlines")))
+
+
+def _case_list(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows of the Portfolio as the Summary's lists show them (columns as ``SUMMARY_WIDTHS`` sizes them)."""
+    return frame.select(pl.col("client_name").alias("Name"), pl.col("rank").alias("Rank"), pl.col("balance").alias("Balance"),
+                        pl.col("days_left").alias("Days left"), pl.col("next_deadline").alias("Next deadline"),
+                        pl.col("deadline_type").alias("Deadline"), pl.col("form").alias("Form"), pl.col("tax_period").alias("Period"),
+                        pl.col("next_action").alias("Next action"))
+
+
 def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
-    """Totals, the top 10, the clients at risk and a chart, with only the first row of the last block
-    (the clients at risk, which can run to thousands): the rest is streamed in."""
-    frame, run = book.frame, book.run
+    """The day on one sheet: the colours' legend, the deadline windows, stages in collection order,
+    causes, deadlines per week (table and chart), the top 10, the overdue or lost rows, and the clients
+    at passport or TFRP risk, that last block with only its first row (it can run to thousands: the rest
+    is streamed in). Grouped by the labels the Portfolio shows; filtered on the engine's codes."""
+    frame, result, run = book.frame, book.result, book.run
     print_setup(sheet, declared, run, header_row=False)
-    frame = frame.with_columns(pl.col("cause", "stage", "passport_risk", "payroll_risk").cast(pl.String))  # the codes it groups and tests, as text
     title = workbook.add_format({"bold": True, "font_size": 14})
     heading = workbook.add_format({"bold": True, "font_size": 11, "bottom": 1})
-    sheet.write(0, 0, f"Portfolio as of {run.as_of.isoformat()}", title)
+    sheet.write(0, 0, f"Portfolio as of {run.day(run.as_of)}", title)
     sheet.write(1, 0, f"{frame.height} rows, {frame.get_column('client_id').n_unique()} clients; "
                       f"acsxl {__version__}, parameters {RULEBOOK.version}")
     if run.caveats:  # said once for the run, beside the rows that used it (their issues)
         sheet.write(2, 0, "Unverified: " + "; ".join(run.caveats), workbook.add_format({"bold": True, "font_color": "#9C0006"}))
-    sheet.set_column(0, 0, 24)
-    sheet.set_column(1, 8, 14)
-    money = {"Balance": "$#,##0.00"}
+    for i, width in enumerate(SUMMARY_WIDTHS):
+        sheet.set_column(i, i, width)
+    money, day = "$#,##0.00", run.date_style.number_format
 
-    def block(row: int, name: str, key: str, table: pl.DataFrame, formats: Mapping[str, str] | None = None) -> int:
-        """A titled table; its name (Summary + key) is unique in any workbook it is written into."""
+    def block(row: int, name: str, key: str, table: pl.DataFrame, formats: Mapping[str, str] | None = None,
+              wrapped: Sequence[str] = ()) -> int:
+        """A titled table, every cell at the top of its row, the ``wrapped`` columns wrapped; its name
+        (Summary + key) is unique in any workbook it is written into."""
         sheet.write(row, 0, name, heading)
+        if table.height == 0:
+            sheet.write(row + 1, 0, "None.")
+            return row + 3
+        shown = {**{"Balance": money}, **(formats or {})}
+        column_formats = {c: {"valign": "top", **({"num_format": shown[c]} if c in shown else {}), **({"text_wrap": True} if c in wrapped else {})}
+                          for c in table.columns}
         table.write_excel(workbook, worksheet=sheet, position=(row + 1, 0), table_style="Table Style Light 9", table_name=f"Summary{key}",
-                          column_formats=dict(formats or money), autofit=False, autofilter=False)
+                          column_formats=column_formats, dtype_formats={pl.Date: day}, autofit=False, autofilter=False,
+                          header_format={"bold": True, "text_wrap": True, "valign": "bottom"})
+        if any(len(c) > SUMMARY_WIDTHS[i] for i, c in enumerate(table.columns)):
+            sheet.set_row(row + 1, 30)  # a header on two lines
         return row + table.height + 3
+
+    row = 4
+    sheet.write(row, 0, "Colours on the Portfolio", heading)
+    for i, (colour, meaning) in enumerate(LEGEND, start=1):
+        sheet.merge_range(row + i, 0, row + i, 2, meaning, workbook.add_format(colour))
+    row += len(LEGEND) + 2
 
     # Balances to the cent: a sum's last bits depend on the order polars' threads add in.
     counted = (pl.len().alias("Rows"), pl.col("balance").sum().round(2).alias("Balance"))
-
-    def by(column: str, label: str) -> pl.DataFrame:
-        return (frame.group_by(pl.col(column).fill_null("(none)").alias(label)).agg(*counted)
-                .sort(["Balance", label], descending=[True, False]))  # the name breaks ties: group_by's order is not stable
-
-    window = (
-        pl.when(pl.col("days_left").is_null()).then(pl.lit("no deadline"))
-        .when(pl.col("days_left") < 0).then(pl.lit("overdue"))
-        .when(pl.col("days_left") <= 7).then(pl.lit("this week (0-7 days)"))
-        .when(pl.col("days_left") <= 30).then(pl.lit("this month (8-30 days)"))
-        .otherwise(pl.lit("later"))
-    )
-    order = ["overdue", "this week (0-7 days)", "this month (8-30 days)", "later", "no deadline"]
+    days = pl.col("days_left")
+    window = (pl.when(days.is_null()).then(pl.lit("No deadline")).when(days < 0).then(pl.lit("Overdue"))
+              .when(days <= 7).then(pl.lit("Due in 0-7 days")).when(days <= 30).then(pl.lit("Due in 8-30 days"))
+              .otherwise(pl.lit("Due in more than 30 days")))
+    order = ["Overdue", "Due in 0-7 days", "Due in 8-30 days", "Due in more than 30 days", "No deadline"]
     windows = (frame.group_by(window.alias("Deadline window")).agg(*counted)
                .with_columns(pl.col("Deadline window").cast(pl.Enum(order))).sort("Deadline window")
                .with_columns(pl.col("Deadline window").cast(pl.String)))
-    causes = by("cause", "Cause")
-    row = 3
-    cause_row = row
-    row = block(row, "By cause", "ByCause", causes)
-    row = block(row, "By stage", "ByStage", by("stage", "Stage"))
+    stages = [cols.label("stage", code) for code in STAGES] + ["(none)"]  # the collection sequence (catalogue.STAGES)
+    by_stage = (frame.group_by(pl.col("stage").fill_null("(none)").alias("Stage")).agg(*counted)
+                .with_columns(pl.col("Stage").cast(pl.Enum(stages))).sort("Stage").with_columns(pl.col("Stage").cast(pl.String)))
+    by_cause = (frame.group_by(pl.col("cause").fill_null("(none)").alias("Cause")).agg(*counted)
+                .sort(["Balance", "Cause"], descending=[True, False]))  # the name breaks ties: group_by's order is not stable
+    weeks = _week_table(result, run)
+    chart_row = row
     row = block(row, "By deadline window", "ByWindow", windows)
-    top = frame.head(10).select(
-        pl.col("rank").alias("Rank"), pl.col("priority").alias("Priority"), pl.col("client_id").alias("Client"),
-        pl.col("client_name").alias("Name"), pl.col("form").alias("Form"), pl.col("tax_period").alias("Period"),
-        pl.col("deadline_type").alias("Deadline"), pl.col("next_deadline").alias("Next deadline"),
-        pl.col("days_left").alias("Days left"), pl.col("next_action").alias("Next action"))
-    row = block(row, "Top 10 by priority", "Top10", top, {"Next deadline": "yyyy-mm-dd"})
+    row = block(row, "By stage, in collection order", "ByStage", by_stage)
+    row = block(row, "By cause", "ByCause", by_cause)
+    week_row = row
+    row = block(row, f"Deadlines per week, next {WEEKS} weeks", "ByWeek", weeks, {})
+
+    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for k, colour in enumerate((OVERDUE["bg_color"], AMBER["bg_color"]), start=1):  # the series' names are the table's headers
+        chart.add_series({"name": [declared.name, week_row + 1, k], "categories": [declared.name, week_row + 2, 0, week_row + 1 + WEEKS, 0],
+                          "values": [declared.name, week_row + 2, k, week_row + 1 + WEEKS, k], "fill": {"color": colour}})
+    chart.set_title({"name": f"Deadlines per week, next {WEEKS} weeks"})
+    chart.set_legend({"position": "bottom"})
+    chart.set_y_axis({"name": "Rows", "major_gridlines": {"visible": True}})
+    sheet.insert_chart(chart_row, 3, chart, {"x_scale": 1.6, "y_scale": 1.3})
+
+    lists = ("Deadline", "Next action")
+    top = _case_list(frame.head(10))
+    row = block(row, "Top 10 by priority", "Top10", top, wrapped=lists)
+    _list_heights(sheet, top, row - top.height - 1)
+    lost = cols.label("deadline_type", "equivalent_hearing")
+    overdue = frame.filter((pl.col("days_left") < 0) | (pl.col("deadline_type") == lost))
+    shown = _case_list(overdue.head(OVERDUE_SHOWN))
+    more = f" (the first {OVERDUE_SHOWN} by rank; the Portfolio has them all)" if overdue.height > OVERDUE_SHOWN else ""
+    row = block(row, f"Overdue, or a right already lost: {overdue.height} rows{more}", "Overdue", shown, wrapped=lists)
+    _list_heights(sheet, shown, row - shown.height - 1)
+
     at_risk = (
-        frame.filter(pl.col("passport_risk").is_in(["certified", "certifiable", "at_risk"]) | pl.col("payroll_risk").str.starts_with("tfrp_"))
-        .group_by(pl.col("client_id").alias("Client"))
+        result.filter(pl.col("passport_risk").is_in(["certified", "certifiable", "at_risk"]) | pl.col("payroll_risk").cast(pl.String).str.starts_with("tfrp_"))
+        .group_by(pl.col("client_id").alias("Client ID"))
         .agg(pl.col("client_name").first().alias("Name"), pl.col("client_total").first().alias("Client total"),
              pl.col("passport_risk").filter(pl.col("passport_risk") != "none").first().alias("Passport risk"),
-             pl.col("payroll_risk").filter(pl.col("payroll_risk").str.starts_with("tfrp_")).first().alias("TFRP"))
-        .sort(["Client total", "Client"], descending=[True, False])  # the id breaks ties: the same output every run
+             pl.col("payroll_risk").filter(pl.col("payroll_risk").cast(pl.String).str.starts_with("tfrp_")).first().alias("TFRP"))
+        .sort(["Client total", "Client ID"], descending=[True, False])  # the id breaks ties: the same output every run
+        .select("Name", "Client ID", "Client total", cols.labelled_as("passport_risk", "Passport risk"), cols.labelled_as("payroll_risk", "TFRP"))
     )
-    block(row, "Clients at passport or TFRP risk", "AtRisk", at_risk.head(1), {"Client total": "$#,##0.00"})
-    first_at_risk = row + 3  # 1-based: the heading is on row + 1, the table's header on row + 2
-    sheet.set_column(9, 9, 60)
+    block(row, "Clients at passport or TFRP risk", "AtRisk", at_risk.head(1), {"Client total": money}, wrapped=("Name",))
+    return Rows(at_risk, row + 3)  # 1-based: the heading is on row + 1, the table's header on row + 2
 
-    if causes.height:
-        chart = workbook.add_chart({"type": "bar"})
-        chart.add_series({
-            "name": "Balance by cause",
-            "categories": [declared.name, cause_row + 2, 0, cause_row + 1 + causes.height, 0],
-            "values": [declared.name, cause_row + 2, 2, cause_row + 1 + causes.height, 2],
-            "data_labels": {"value": True, "num_format": "$#,##0"},
-        })
-        chart.set_title({"name": "Balance by cause"})
-        chart.set_legend({"none": True})
-        chart.set_x_axis({"num_format": "$#,##0"})
-        sheet.insert_chart(3, 5, chart, {"x_scale": 1.3, "y_scale": 1.1})
-    return Rows(at_risk, first_at_risk)
+
+def _list_heights(sheet, table: pl.DataFrame, first: int) -> None:
+    """Rows of a Summary list tall enough for their wrapped deadline and next action (0-based ``first`` data row)."""
+    widths = {c: SUMMARY_WIDTHS[table.columns.index(c)] - 2 for c in ("Deadline", "Next action")}
+    for i, row in enumerate(table.select(list(widths)).iter_rows()):
+        lines = max(-(-len(text or "") // widths[c]) for c, text in zip(widths, row, strict=True))
+        sheet.set_row(first + i, 15 * min(6, max(1, lines)))
 
 
 def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:

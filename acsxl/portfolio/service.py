@@ -26,6 +26,7 @@ from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
 from acsxl.io.workers import bounded_call, bounded_map
 from acsxl.io.writer import narrowest_mode, write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
+from acsxl.portfolio.dates import DATE_STYLES, DEFAULT_DATES
 from acsxl.portfolio.inplace import refresh_workbook
 from acsxl.portfolio.layout import RunInfo, write_portfolio
 from acsxl.portfolio.sheets import our_portfolio
@@ -85,8 +86,9 @@ def read_files(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Call
     return read_all(inputs, sheet, step, prefetch, our_portfolio, aliases)
 
 
-def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date) -> Triaged | None:
-    """The cases of every file that could be read, triaged together as of ``as_of``; None when none could."""
+def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date, dates: str = DEFAULT_DATES) -> Triaged | None:
+    """The cases of every file that could be read, triaged together as of ``as_of``, dates in the texts
+    in the style ``dates``; None when none could."""
     files, lists, skipped, passed_over, warnings, problems = [], [], [], [], [], []
     for result, cases in read:
         files.append(result)
@@ -105,17 +107,19 @@ def triage_read(read: Sequence[tuple[FileResult, CaseList | None]], as_of: date)
     cases = combine(frames)  # each file's values as it typed them
     caveats = RULEBOOK.carried_forward(as_of)
     run = RunInfo(as_of, Sources(tuple(c.source for c in lists)), skipped, notes="notes" in cases.columns, passed_over=passed_over,
-                  file_problems=problems, file_notes=warnings, caveats=caveats)
-    return Triaged(triage(cases, as_of, columns=ENGINE_COLUMNS), run, files, [c.stamp for c in lists], [w for _, w in warnings] + caveats)
+                  file_problems=problems, file_notes=warnings, caveats=caveats, dates=dates)
+    result = triage(cases, as_of, columns=ENGINE_COLUMNS, dates=DATE_STYLES[dates].text)
+    return Triaged(result, run, files, [c.stamp for c in lists], [w for _, w in warnings] + caveats)
 
 
-def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str) -> Triaged:
+def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str, dates: str = DEFAULT_DATES) -> Triaged:
     """A case list handed over as cell values, headers first (the Cases sheet of ``book``)."""
     cases = read_rows(values, book.name, sheet)
     frame = cases.frame.with_columns(pl.lit(0, pl.Int64).alias("source_file"))
     caveats = RULEBOOK.carried_forward(as_of)
-    run = RunInfo(as_of, Sources((replace(cases.source, path=book),)), inside=book, notes="notes" in frame.columns, caveats=caveats)
-    return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS), run, warnings=caveats)
+    run = RunInfo(as_of, Sources((replace(cases.source, path=book),)), inside=book, notes="notes" in frame.columns, caveats=caveats,
+                  dates=dates)
+    return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS, dates=DATE_STYLES[dates].text), run, warnings=caveats)
 
 
 def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,17 @@ ASSESSMENT_SOURCES: tuple[str, ...] = tuple(RAW["assessment_sources"]["values"])
 NOTICES: dict[str, dict[str, Any]] = RAW["notices"]
 FORMS: dict[str, dict[str, Any]] = RAW["forms"]
 UNKNOWN_NOTICE_HINTS: tuple[tuple[str, str], ...] = tuple((h["pattern"], h["hint"]) for h in RAW["unknown_notice_hints"])
+# How each code reads in the workbook, per vocabulary (catalogue.toml [labels]); the notices' own below.
+LABELS: dict[str, dict[str, str]] = RAW["labels"]
+
+
+def notice_label(code: str) -> str:
+    """A notice as a practitioner names it: a letter (L3172, L1058, L725B) as "Letter 3172", a CP or LT
+    notice by its code."""
+    return f"Letter {code[1:]}" if re.fullmatch(r"L\d+\w*", code) else code
+
+
+LABELS["last_notice"] = {code: notice_label(code) for code in NOTICES}
 
 # Unit of a window parameter -> window kind.
 WINDOW_KINDS = {"calendar_days": "calendar", "business_days": "business"}

@@ -29,7 +29,7 @@ class PanicException(BaseException):
 
 
 def test_an_unexpected_error_ends_with_one_line_exit_2_and_the_log(cases, tmp_path, monkeypatch, capsys) -> None:
-    def broken(read, as_of):
+    def broken(read, as_of, dates):
         raise RuntimeError("something nobody foresaw\nsecond line")
 
     monkeypatch.setattr(commands.service, "triage_read", broken)
@@ -43,7 +43,7 @@ def test_an_unexpected_error_ends_with_one_line_exit_2_and_the_log(cases, tmp_pa
 
 
 def test_a_panic_in_a_library_ends_with_exit_2_and_the_log(cases, tmp_path, monkeypatch, capsys) -> None:
-    def panics(read, as_of):
+    def panics(read, as_of, dates):
         raise PanicException("called `Option::unwrap()` on a `None` value")
 
     monkeypatch.setattr(commands.service, "triage_read", panics)

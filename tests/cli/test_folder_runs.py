@@ -72,7 +72,7 @@ def test_good_files_land_bad_ones_are_reported_and_nothing_is_touched(firm, tmp_
         assert any(name in line and reason in line for line in err.splitlines()), (name, err)
     assert "Traceback" not in err
     portfolio = pl.read_excel(out, sheet_name="Portfolio")
-    assert sorted(portfolio["Client"].unique()) == ["ALPHA", "BETA"]
+    assert sorted(portfolio["Client ID"].unique()) == ["ALPHA", "BETA"]
     assert set(portfolio["Source"].str.extract(r"^(.*?),", 1)) == {"alpha/cases.xlsx", "beta/cases.xlsx", "beta/notes.csv"}
     issues = pl.read_excel(out, sheet_name="Issues")
     assert issues.filter(pl.col("column") == "(file skipped)").height == 6
@@ -225,7 +225,7 @@ def test_a_closed_pipe_ends_quietly_and_the_log_can_go_to_standard_output(tmp_pa
     sample_cases(3000, seed=2).write_csv(cases)
     run = subprocess.run(f"{sys.executable} -m acsxl.cli triage {cases} --as-of 2026-11-23 | head -1", shell=True,
                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
-    assert run.stdout.startswith("rank,priority") and "Broken pipe" not in run.stderr and "Traceback" not in run.stderr
+    assert run.stdout.startswith("rank,client_name") and "Broken pipe" not in run.stderr and "Traceback" not in run.stderr
     log = subprocess.run([sys.executable, "-m", "acsxl.cli", "triage", str(cases), "--as-of", "2026-11-23", "--out",
                           str(tmp_path / "p.csv"), "--json-log", "-", "-q"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     data = json.loads(log.stdout)
@@ -249,7 +249,8 @@ def test_a_year_without_a_published_passport_amount_is_said_for_the_run_and_on_i
     assert "(0 with issues, 1 using an unverified amount)" in err
     summary = openpyxl.load_workbook(out, read_only=True)["Summary"]
     assert "carried forward" in next(summary.iter_rows(min_row=3, max_row=3, values_only=True))[0]
-    rows = {r[2]: r for r in openpyxl.load_workbook(out, read_only=True)["Portfolio"].iter_rows(min_row=2, values_only=True)}
+    shown = list(openpyxl.load_workbook(out, read_only=True)["Portfolio"].iter_rows(values_only=True))
+    rows = {r[shown[0].index("Client ID")]: r for r in shown[1:]}
     assert any("carried forward" in str(v) for v in rows["A1"]) and not any("carried forward" in str(v) for v in rows["B1"])
     assert main(["triage", str(cases), "--as-of", "2026-03-02", "--out", str(tmp_path / "q.csv"), "--json-log", str(log), "-q"]) == 0
     assert json.loads(log.read_text())["caveats"] == []

@@ -186,7 +186,7 @@ def test_cli_help_and_stdout(tmp_path) -> None:
     (tmp_path / "c.csv").write_text("Client,Form,Year,Balance,Notice,Notice Date,Filed\nA,1040,2023,100,LT11,2026-02-13,Y\n")
     run = subprocess.run([sys.executable, "-m", "acsxl.cli", "triage", str(tmp_path / "c.csv"), "--as-of", "2026-03-02"],
                          capture_output=True, text=True, check=True)
-    assert run.stdout.splitlines()[0].startswith("rank,priority,client_id")
+    assert run.stdout.splitlines()[0].startswith("rank,client_name,days_left,next_deadline,deadline_type,next_action")
     assert "2026-03-16" in run.stdout
 
 
@@ -200,7 +200,7 @@ def test_output_formats_round_trip(tmp_path, suffix) -> None:
     assert list(tmp_path.glob(".o*.acsxl-tmp")) == []  # the temporary file was renamed
     if suffix == ".xlsx":
         ws = openpyxl.load_workbook(out)["Portfolio"]
-        assert ws.freeze_panes == "D2"  # header row and rank, priority, client
+        assert ws.freeze_panes == "C2"  # the header row, rank and name
         assert ws["A1"].value == "Rank"
     if suffix == ".parquet":
         assert frame.schema["next_deadline"] == pl.Date and frame["next_deadline"][0] == date(2026, 3, 16)

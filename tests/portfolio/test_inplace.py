@@ -89,8 +89,8 @@ def test_refreshed_workbook_reads_as_a_portfolio(client: Path) -> None:
     assert set(book.defined_names) >= {"FeeRate"}
     portfolio = book["Portfolio"]
     headers = [c.value for c in portfolio[1]]
-    assert headers[:3] == ["Rank", "Priority", "Client"]
-    assert portfolio.max_row == 31 and portfolio.freeze_panes == "D2"
+    assert headers[:3] == ["Rank", "Name", "Days left"]
+    assert portfolio.max_row == 31 and portfolio.freeze_panes == "C2"
     assert [portfolio.cell(r, 1).value for r in range(2, 32)] == list(range(1, 31))
     assert "PortfolioTable" in portfolio.tables
     days = headers.index("Days left") + 1
@@ -102,7 +102,7 @@ def test_refreshed_workbook_reads_as_a_portfolio(client: Path) -> None:
     # The portfolio holds the same answers as a plain triage of the same cases.
     expected = triage(read_cases(client).frame, date(2026, 11, 23))
     shown = pl.read_excel(client, sheet_name="Portfolio")
-    assert shown.get_column("Client").to_list() == expected.get_column("client_id").to_list()
+    assert shown.get_column("Client ID").to_list() == expected.get_column("client_id").to_list()
 
 
 def test_a_sheet_the_client_named_summary_is_never_replaced(tmp_path: Path) -> None:
@@ -357,7 +357,7 @@ def test_a_portfolio_excel_resaved_under_other_part_names_is_still_recognised(cl
     assert "xl/worksheets/sheet3.xml" in after.parts and "xl/worksheets/acsxl_portfolio.xml" not in after.parts
     assert "xl/tables/table9.xml" not in after.parts  # the old table went with its sheet
     assert openpyxl.load_workbook(client, keep_vba=True).sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
-    assert "as of 2026-12-01" in after.text("xl/worksheets/sheet3.xml")
+    assert "as of 12/01/2026" in after.text("xl/worksheets/sheet3.xml")
 
 
 def test_triage_in_place_over_a_folder_refreshes_each_workbook_with_its_own_rows(tmp_path: Path) -> None:

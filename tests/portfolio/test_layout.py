@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -55,10 +56,9 @@ def test_sheets_table_frozen_panes_and_properties(portfolio) -> None:
     wb = openpyxl.load_workbook(portfolio["out"])
     assert wb.sheetnames == ["Portfolio", "Summary", "Issues"]
     ws = wb["Portfolio"]
-    assert ws.freeze_panes == "D2"
+    assert ws.freeze_panes == "C2"  # the header row, rank and name
     table = ws.tables["PortfolioTable"]
     assert table.ref == "A1:Z7" and table.tableStyleInfo.showRowStripes
-    assert [c.value for c in ws[1]][:6] == ["Rank", "Priority", "Client", "Name", "Type", "Form"]
     assert wb.properties.title == "acsxl portfolio"
     assert AS_OF in wb.properties.subject
     next_action = next(c.column_letter for c in ws[1] if c.value == "Next action")
@@ -66,12 +66,69 @@ def test_sheets_table_frozen_panes_and_properties(portfolio) -> None:
     assert ws[f"{next_action}2"].alignment.wrap_text
 
 
+def test_the_morning_columns_come_first_and_technical_ones_are_grouped(portfolio) -> None:
+    """Rank, name, days left, the date, the deadline and the next action lead; the issues come last of
+    ours; the client id and the type sit in a collapsed outline group; rank is narrow and the name is
+    sized to the names."""
+    ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
+    headers = [c.value for c in ws[1]]
+    assert headers[:10] == ["Rank", "Name", "Days left", "Next deadline", "Deadline", "Next action", "Balance", "Form", "Period", "Stage"]
+    assert headers[-2:] == ["Source", "Issues"]
+    letter = {c.value: c.column_letter for c in ws[1]}
+    for name in ("Client ID", "Type"):
+        assert ws.column_dimensions[letter[name]].outline_level == 1 and ws.column_dimensions[letter[name]].hidden, name
+    assert ws.column_dimensions[letter["Rank"]].width < 10
+    longest = max(len(c.value or "") for c in ws[letter["Name"]][1:])  # "Coastline Movers Inc"
+    assert longest < ws.column_dimensions[letter["Name"]].width < longest + 5
+
+
+def test_the_workbook_shows_labels_where_the_csv_keeps_codes(portfolio, tmp_path) -> None:
+    """No snake_case code in a labelled column of the workbook; letters read "Letter 1153"; the CSV
+    written from the same cases keeps the codes."""
+    frame = pl.read_excel(portfolio["out"], sheet_name="Portfolio")
+    labelled = ["Deadline", "Stage", "Last notice", "Payroll risk", "Passport risk", "RO risk", "CSED status", "Cause", "Type"]
+    for name in labelled:
+        values = [v for v in frame[name].drop_nulls().to_list()]
+        assert not any(re.fullmatch(r"[a-z0-9]+(_[a-z0-9]+)+|[a-z]+", v) for v in values), (name, values)
+    row = frame.filter(pl.col("Client ID") == "C").row(0, named=True)
+    assert (row["Last notice"], row["Payroll risk"], row["Cause"], row["Type"]) == ("Letter 1153", "TFRP proposed", "Payroll / business", "Business")
+    assert frame.filter(pl.col("Client ID") == "A")["Stage"][0] == "Final notice (CDP)"
+    assert frame.filter(pl.col("Client ID") == "A")["Deadline"][0] == "CDP hearing request"
+    assert main(["triage", str(portfolio["folder"] / "cases.csv"), "--as-of", AS_OF, "--out", str(tmp_path / "p.csv"), "-q"]) == 0
+    csv = pl.read_csv(tmp_path / "p.csv", schema_overrides={"client_id": pl.String})
+    row = csv.filter(pl.col("client_id") == "C").row(0, named=True)
+    assert (row["last_notice"], row["payroll_risk"], row["cause"], row["taxpayer_type"]) == ("L1153", "tfrp_proposed", "payroll_business", "business")
+
+
 def test_number_and_date_formats(portfolio) -> None:
     ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
     headers = {c.value: c.column_letter for c in ws[1]}
     assert ws[f"{headers['Balance']}2"].number_format == "$#,##0.00"
-    assert ws[f"{headers['Next deadline']}2"].number_format == "yyyy-mm-dd"
+    assert ws[f"{headers['Next deadline']}2"].number_format == "mm/dd/yyyy"
     assert ws[f"{headers['Next deadline']}2"].is_date
+
+
+def test_dates_read_mm_dd_yyyy_in_cells_and_sentences_or_iso_when_asked(portfolio, tmp_path) -> None:
+    """US dates by default, in the date cells and inside the next action; ISO with --dates iso or the
+    firm's acsxl.toml; the CSV's sentences keep ISO; a date style acsxl does not know is a clear error."""
+    frame = pl.read_excel(portfolio["out"], sheet_name="Portfolio")
+    a = frame.filter(pl.col("Client ID") == "A").row(0, named=True)
+    assert "by 03/16/2026" in a["Next action"]
+    summary = openpyxl.load_workbook(portfolio["out"])["Summary"]
+    assert summary["A1"].value == "Portfolio as of 03/02/2026"
+    cases = portfolio["folder"] / "cases.csv"
+    for how in (["--dates", "iso"], ["--config", str(tmp_path / "acsxl.toml")]):
+        (tmp_path / "acsxl.toml").write_text('[display]\ndates = "iso"\n')
+        out = tmp_path / "iso.xlsx"
+        assert main(["triage", str(cases), "--as-of", AS_OF, "--out", str(out), "-q", *how]) == 0
+        ws = openpyxl.load_workbook(out)["Portfolio"]
+        headers = {c.value: c.column_letter for c in ws[1]}
+        assert ws[f"{headers['Next deadline']}2"].number_format == "yyyy-mm-dd", how
+        assert any("by 2026-03-16" in (c.value or "") for c in ws[headers["Next action"]]), how
+    assert main(["triage", str(cases), "--as-of", AS_OF, "--out", str(tmp_path / "p.csv"), "-q"]) == 0
+    assert any("by 2026-03-16" in t for t in pl.read_csv(tmp_path / "p.csv")["next_action"].drop_nulls())
+    (tmp_path / "acsxl.toml").write_text('[display]\ndates = "european"\n')
+    assert main(["triage", str(cases), "--as-of", AS_OF, "--out", str(tmp_path / "e.xlsx"), "-q", "--config", str(tmp_path / "acsxl.toml")]) == 2
 
 
 def test_days_left_is_a_live_formula_with_its_value_as_of_the_run(portfolio) -> None:
@@ -89,14 +146,30 @@ def test_days_left_is_a_live_formula_with_its_value_as_of_the_run(portfolio) -> 
 
 
 def test_conditional_formats_cover_the_risk_columns(portfolio) -> None:
+    """Three bands on days left (overdue, 7 days or fewer, 30 or fewer), each its own colour; a lost
+    CDP window (now the equivalent hearing) coloured as overdue on the deadline; risks on their labels."""
     ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
     headers = {c.value: c.column_letter for c in ws[1]}
-    ranges = {str(rng.sqref): [r.formula or r.text or r.operator for r in rules] for rng, rules in ws.conditional_formatting._cf_rules.items()}
-    assert ranges[f"{headers['Days left']}2:{headers['Days left']}7"]
-    for name in ("Passport risk", "Payroll risk", "RO risk"):
-        assert f"{headers[name]}2:{headers[name]}7" in ranges, name
-    days_rules = ranges[f"{headers['Days left']}2:{headers['Days left']}7"]
-    assert any("<=7" in str(r) for r in days_rules) and any("<=30" in str(r) for r in days_rules)
+    rules = {str(rng.sqref): list(found) for rng, found in ws.conditional_formatting._cf_rules.items()}
+    for name in ("Passport risk", "Payroll risk", "RO risk", "CSED status"):
+        assert f"{headers[name]}2:{headers[name]}7" in rules, name
+    payroll = [r.formula[0] for r in rules[f"{headers['Payroll risk']}2:{headers['Payroll risk']}7"]]
+    assert payroll == ['"TFRP proposed"', '"TFRP assessed"']
+    days = rules[f"{headers['Days left']}2:{headers['Days left']}7"]
+    fills = {r.formula[0].split(",", 1)[1]: r.dxf.fill.bgColor.rgb for r in days}
+    assert set(fills) == {f"{headers['Days left']}2<0)", f"{headers['Days left']}2>=0,{headers['Days left']}2<=7)",
+                          f"{headers['Days left']}2>7,{headers['Days left']}2<=30)"}
+    assert len(set(fills.values())) == 3
+    lost = rules[f"{headers['Deadline']}2:{headers['Deadline']}7"]
+    assert [r.formula[0] for r in lost] == ['"Equivalent hearing (CDP missed)"']
+    overdue = next(r for r in days if "<0)" in r.formula[0])
+    assert lost[0].dxf.fill.bgColor.rgb == overdue.dxf.fill.bgColor.rgb
+
+
+def test_the_portfolio_prints_its_working_columns(portfolio) -> None:
+    ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
+    headers = [c.value for c in ws[1]]
+    assert ws.print_area == "'Portfolio'!$A$1:$J$1048575" and headers[9] == "Stage"
 
 
 def test_source_cells_link_to_the_source_row(portfolio) -> None:
@@ -127,19 +200,56 @@ def test_links_to_files_and_sheets_with_quotes_and_ampersands(tmp_path) -> None:
     assert cell.hyperlink.target == source.resolve().as_uri()
 
 
+def _table(ws, name: str) -> list[list]:
+    return [[c.value for c in row] for row in ws[ws.tables[name].ref]]
+
+
 def test_summary_has_totals_top_ten_risks_and_a_chart(portfolio) -> None:
     ws = openpyxl.load_workbook(portfolio["out"])["Summary"]
     text = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
-    for heading in ("By cause", "By stage", "By deadline window", "Top 10 by priority", "Clients at passport or TFRP risk"):
-        assert heading in text
-    assert "overdue" in text or "this week (0-7 days)" in text
+    for heading in ("Colours on the Portfolio", "By cause", "By stage, in collection order", "By deadline window", "Top 10 by priority",
+                    "Clients at passport or TFRP risk", "Deadlines per week, next 8 weeks"):
+        assert heading in text, heading
     for name in ("SummaryByCause", "SummaryByStage", "SummaryByWindow"):  # balances to the cent, whatever order they were added in
-        balances = [row[2].value for row in ws[ws.tables[name].ref]][1:]
+        balances = [row[2] for row in _table(ws, name)][1:]
         assert balances and all(round(b, 2) == b for b in balances)
     with zipfile.ZipFile(portfolio["out"]) as z:
-        assert any(n.startswith("xl/charts/chart") for n in z.namelist())
-        chart = z.read("xl/charts/chart1.xml").decode()
-    assert "<c:barChart>" in chart and "Summary" in chart
+        chart = z.read(next(n for n in z.namelist() if n.startswith("xl/charts/chart"))).decode()
+    assert "<c:barChart>" in chart and '<c:grouping val="stacked"/>' in chart and "Summary" in chart
+
+
+def test_the_summary_reads_in_collection_order_with_weeks_and_the_overdue_list(tmp_path) -> None:
+    """Stages in the collection sequence; deadline windows named for what they count; deadlines per
+    calendar week (Monday to Sunday) for 8 weeks, as a table and the chart's two series; the overdue or
+    lost rows listed by name; the top 10 in its own block with its own columns."""
+    out = tmp_path / "portfolio.xlsx"
+    assert main(["triage", str(SAMPLE), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
+    ws = openpyxl.load_workbook(out)["Summary"]
+    stages = [r[0] for r in _table(ws, "SummaryByStage")[1:]]
+    order = ["Pre-assessment", "First notice", "Reminder", "Intent to levy (CP504)", "Lien filed", "Final notice (CDP)", "Levy eligible",
+             "Revenue officer", "(none)"]
+    assert stages == [s for s in order if s in stages] and len(stages) > 5
+    windows = [r[0] for r in _table(ws, "SummaryByWindow")[1:]]
+    assert windows == ["Overdue", "Due in 0-7 days", "Due in 8-30 days", "Due in more than 30 days", "No deadline"]
+    weeks = _table(ws, "SummaryByWeek")
+    assert weeks[0] == ["Week of (Monday)", "A right at stake", "Other deadlines"]
+    assert [r[0] for r in weeks[1:]] == ["11/23/2026", "11/30/2026", "12/07/2026", "12/14/2026", "12/21/2026", "12/28/2026", "01/04/2027",
+                                         "01/11/2027"]
+    portfolio = pl.read_excel(out, sheet_name="Portfolio")
+    first_week = portfolio.filter(pl.col("Next deadline").is_between(date(2026, 11, 23), date(2026, 11, 29)))
+    assert weeks[1][1] + weeks[1][2] == first_week.height > 0
+    rights = {"CDP hearing request", "Tax Court petition", "TFRP protest", "Equivalent hearing (CDP missed)"}
+    assert weeks[1][1] == first_week.filter(pl.col("Deadline").is_in(rights)).height
+    with zipfile.ZipFile(out) as z:
+        chart = z.read(next(n for n in z.namelist() if n.startswith("xl/charts/chart"))).decode()
+    assert chart.count("<c:ser>") == 2 and "$A$" in chart
+    overdue = _table(ws, "SummaryOverdue")
+    assert overdue[0][:3] == ["Name", "Rank", "Balance"] and len(overdue) == 26  # the first 25
+    expected = portfolio.filter((pl.col("Days left") < 0) | (pl.col("Deadline") == "Equivalent hearing (CDP missed)"))
+    assert [r[1] for r in overdue[1:]] == expected["Rank"].head(25).to_list()
+    assert any(f"{expected.height} rows" in str(v) for row in ws.iter_rows(values_only=True) for v in row)
+    top = _table(ws, "SummaryTop10")
+    assert [r[1] for r in top[1:]] == list(range(1, 11)) and [r[0] for r in top[1:]] == portfolio["Name"].head(10).to_list()
 
 
 def test_issues_sheet_lists_each_problem_and_the_skipped_file(portfolio) -> None:
@@ -162,11 +272,11 @@ def test_the_summary_lists_every_client_at_risk_in_its_table(tmp_path) -> None:
     ref = ws.tables["SummaryAtRisk"].ref
     first, last = (int("".join(ch for ch in corner if ch.isdigit())) for corner in ref.split(":"))
     rows = [[ws.cell(r, c).value for c in range(1, 6)] for r in range(first, last + 1)]
-    assert rows[0] == ["Client", "Name", "Client total", "Passport risk", "TFRP"]
-    at_risk = [r for r in rows[1:] if r[3] in ("certified", "certifiable", "at_risk") or (r[4] or "").startswith("tfrp_")]
+    assert rows[0] == ["Name", "Client ID", "Client total", "Passport risk", "TFRP"]
+    at_risk = [r for r in rows[1:] if r[3] in ("Certified", "Certifiable", "At risk") or (r[4] or "").startswith("TFRP ")]
     assert len(at_risk) == len(rows) - 1 > 5  # every row is a client at risk, and there are several
     assert [r[2] for r in rows[1:]] == sorted((r[2] for r in rows[1:]), reverse=True)
-    assert len({r[0] for r in rows[1:]}) == len(rows) - 1
+    assert len({r[1] for r in rows[1:]}) == len(rows) - 1
     assert all(ws.cell(r, 3).number_format == "$#,##0.00" for r in range(first + 1, last + 1))
     assert ws.max_row == last and ref.startswith("A") and ref.split(":")[1].startswith("E")
 
@@ -180,7 +290,7 @@ def test_clients_with_equal_totals_are_listed_by_client_id(tmp_path) -> None:
     assert main(["triage", str(tmp_path / "cases.csv"), "--as-of", AS_OF, "--out", str(out), "-q"]) == 0
     ws = openpyxl.load_workbook(out)["Summary"]
     first, last = (int("".join(ch for ch in corner if ch.isdigit())) for corner in ws.tables["SummaryAtRisk"].ref.split(":"))
-    assert [ws.cell(r, 1).value for r in range(first + 1, last + 1)] == ["A", "M", "Q", "Z"]
+    assert [ws.cell(r, 2).value for r in range(first + 1, last + 1)] == ["A", "M", "Q", "Z"]
     assert [ws.cell(r, 3).value for r in range(first + 1, last + 1)] == [70000] * 4
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import shutil
 import subprocess
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -46,7 +46,7 @@ def test_portfolio_opens_and_days_left_recalculate_to_today(tmp_path) -> None:
         if not row["Next deadline"]:
             assert row["Days left"] == ""
             continue
-        deadline = date.fromisoformat(row["Next deadline"])
+        deadline = datetime.strptime(row["Next deadline"], "%m/%d/%Y").date()  # as the cell shows it
         assert int(row["Days left"]) in {(deadline - before).days, (deadline - after).days}, row["Rank"]
         checked += 1
     assert checked > 100
