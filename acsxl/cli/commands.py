@@ -95,7 +95,8 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
             service.write(triaged, "-", args.csv_raw)
         elif out is not None:
             with output_lock(out, args.wait, take_over=lambda said: print(f"acsxl: warning: {said}", file=sys.stderr)):
-                service.write(triaged, out, args.csv_raw)
+                for note in service.write(triaged, out, args.csv_raw):
+                    _say(args, f"acsxl: note: {note}")
     except OutputError as err:
         print(f"acsxl: {err}", file=sys.stderr)
         return EXIT_FAILED

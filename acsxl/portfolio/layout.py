@@ -10,13 +10,15 @@ days-left formulas with cached values and hyperlinks to the source rows included
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
+from urllib.parse import quote
 
 import polars as pl
 import xlsxwriter
@@ -58,6 +60,7 @@ class RunInfo:
     caveats: Sequence[str] = field(default_factory=list)  # the law the run could not rely on (a yearly amount carried forward)
     date1904: bool = False  # dates in the 1904 date system: the client's workbook they go into uses it (Mac Excel's old default)
     dates: str = DEFAULT_DATES  # the date style (columns.DATE_STYLES)
+    output: Path | None = None  # where the workbook is written: links to the case lists are relative to it where they can be
 
     @property
     def date_style(self) -> DateStyle:
@@ -72,21 +75,24 @@ def page_header(sheet: Sheet, run: RunInfo) -> str:
     return sheet.page_header(run.day(run.as_of), RULEBOOK.version)
 
 
+ISSUE_COLUMNS = {"Workbook": 40, "Sheet": 12, "Row": 7, "Column": 16, "Message": 70, "Value found": 24, "Client": 12, "Portfolio rank": 9}
+
+
 def issue_rows(result: pl.DataFrame, sources: Sources) -> pl.DataFrame:
-    """One row per problem: workbook, sheet, row, column, message, value found."""
+    """One row per problem: workbook, sheet, row, column, message, value found, client, portfolio rank,
+    and (not shown) the source the row came from, for its link."""
     problems = (
         result.filter(pl.col("problems").is_not_null())
         .select("rank", "client_id", "source_file", "source_row", "problems")
         .explode("problems")
         .join(sources.frame(), on="source_file", how="left", maintain_order="left")
-        # Problems to fix first; a note that a row used an unverified amount after them.
-        .sort(pl.col("problems").struct.field("kind") == "unverified", maintain_order=True)
     )
     return problems.select(
-        pl.coalesce("workbook", pl.lit("(cases given directly)")).alias("workbook"), "sheet", pl.col("source_row").alias("row"),
-        pl.col("problems").struct.field("field").alias("column"), pl.col("problems").struct.field("message").alias("message"),
-        pl.col("problems").struct.field("value").alias("value found"),
-        pl.col("client_id").cast(pl.String).alias("client"), pl.col("rank").alias("portfolio rank"),
+        pl.coalesce("workbook", pl.lit("(cases given directly)")).alias("Workbook"), pl.col("sheet").alias("Sheet"),
+        pl.col("source_row").alias("Row"), pl.col("problems").struct.field("field").alias("Column"),
+        pl.col("problems").struct.field("message").alias("Message"), pl.col("problems").struct.field("value").alias("Value found"),
+        pl.col("client_id").cast(pl.String).alias("Client"), pl.col("rank").alias("Portfolio rank"),
+        "source_file", (pl.col("problems").struct.field("kind") == "unverified").alias("unverified"),
     )
 
 
@@ -150,7 +156,10 @@ def within_cell_limit(result: pl.DataFrame) -> pl.DataFrame:
 
 def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
     """Write the portfolio workbook for the engine's ``result`` to ``path`` or a binary stream (the
-    caller makes the write atomic)."""
+    caller makes the write atomic: ``path`` is then a temporary file beside the final one, so links
+    relative to its folder hold)."""
+    if isinstance(path, Path) and run.output is None:
+        run = replace(run, output=path)
     package, fills, replaced = portfolio_parts(result, run)
     write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
 
@@ -195,6 +204,11 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
     if frame.height:
         part = parts[SHEETS[0].name]
         replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, links, link_rels)
+    if issues.height:  # each problem's Row links to the row in its workbook
+        part = parts["Issues"]
+        cells = issues.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
+                                               pl.col("Row").alias("row"))
+        replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, *_links_for(cells, xl_col_to_name(list(ISSUE_COLUMNS).index("Row")), run))
     return package, fills, replaced
 
 
@@ -342,19 +356,47 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int])
 def _links(result: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
     """Each source cell's link to its row in the workbook it came from (inside this workbook when written
     into it); the top-ranked rows only, as Excel allows."""
-    inside = run.inside.resolve() if run.inside else None
     cells = result.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
                                           pl.col("source_row").alias("row"))
+    return _links_for(cells, column, run)
+
+
+def _links_for(cells: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
+    """Links in ``column`` of a sheet: ``at`` (the sheet row), ``key`` (the source), ``row`` (its row)."""
+    inside = run.inside.resolve() if run.inside else None
     # Only the files these rows came from (one, for a workbook refreshed in place): resolving every
     # file of the run for each workbook made a folder refresh quadratic (issue #23).
     keys = cells.get_column("key").drop_nulls().unique().sort().to_list()
     files = [run.sources.files[k] for k in keys]
     targets = pl.DataFrame(
         {"key": keys,
-         "uri": [None if s.path.resolve() == inside else s.path.resolve().as_uri() for s in files],
+         "uri": [None if s.path.resolve() == inside else link_target(s.path, run.output)[0] for s in files],
          "sheet": [s.sheet for s in files]},
         schema={"key": pl.Int64, "uri": pl.String, "sheet": pl.String})
     return hyperlinks(cells, targets.with_columns(pl.col("key").cast(cells.schema["key"])), column)
+
+
+def link_target(path: Path, output: Path | None) -> tuple[str, bool]:
+    """A link to the case list at ``path`` from a workbook written at ``output``, and whether it is
+    relative: relative (``../clients/a.xlsx``) when the two share a folder below the file system's root
+    or drive, so the links still work when the folder is shared or moved as a whole; else absolute (a
+    ``file:`` address that holds only on this machine)."""
+    target = path.resolve()
+    if output is not None:
+        folder = output.resolve().parent
+        try:
+            common = Path(os.path.commonpath([target, folder]))
+        except ValueError:  # another drive
+            common = None
+        if common is not None and common != Path(common.anchor):
+            return quote(Path(os.path.relpath(target, folder)).as_posix()), True
+    return target.as_uri(), False
+
+
+def absolute_links(run: RunInfo) -> list[str]:
+    """The case lists the portfolio can only link to by absolute address (see ``link_target``)."""
+    inside = run.inside.resolve() if run.inside else None
+    return [str(s.path) for s in run.sources.files if s.path.resolve() != inside and not link_target(s.path, run.output)[1]]
 
 
 SUMMARY_WIDTHS = (30, 10, 14, 12, 14, 22, 8, 8, 55)  # characters: each block's first columns are its labels, counts, amounts
@@ -399,6 +441,10 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
                       f"acsxl {__version__}, parameters {RULEBOOK.version}")
     if run.caveats:  # said once for the run, beside the rows that used it (their issues)
         sheet.write(2, 0, "Unverified: " + "; ".join(run.caveats), workbook.add_format({"bold": True, "font_color": "#9C0006"}))
+    absolute = absolute_links(run)
+    if absolute:
+        sheet.write(3, 0, f"Source links to {len(absolute)} file(s) are absolute: they work on this machine only (the portfolio is not in a "
+                          "folder the case lists share)")
     for i, width in enumerate(SUMMARY_WIDTHS):
         sheet.set_column(i, i, width)
     money, day = "$#,##0.00", run.date_style.number_format
@@ -492,15 +538,20 @@ def _list_heights(sheet, table: pl.DataFrame, first: int) -> None:
 
 
 def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
-    """The Issues sheet's rows: files skipped or not refreshed first, then every row-level problem."""
+    """The Issues sheet's rows as a worklist: by workbook, sheet and row, a file's own problems (skipped,
+    not refreshed, a column lost) before its rows'; the notes that a row used an unverified amount after
+    all the problems to fix, in the same order. ``source_file`` (for the links) and ``unverified`` are
+    dropped before the sheet is written."""
     issues = issue_rows(result, run.sources)
     kinds = (("(file skipped)", run.skipped), ("(file problem)", run.file_problems), ("(not refreshed)", run.not_refreshed),
              ("(not a case list)", run.passed_over), ("(note)", run.file_notes))
     files = pl.DataFrame(
-        {"workbook": [p for _, found in kinds for p, _ in found], "message": [r for _, found in kinds for _, r in found],
-         "column": [kind for kind, found in kinds for _ in found]},
-        schema={"workbook": pl.String, "message": pl.String, "column": pl.String})
-    return pl.concat([files, issues], how="diagonal_relaxed").select(issues.columns)
+        {"Workbook": [p for _, found in kinds for p, _ in found], "Message": [r for _, found in kinds for _, r in found],
+         "Column": [kind for kind, found in kinds for _ in found]},
+        schema={"Workbook": pl.String, "Message": pl.String, "Column": pl.String})
+    return (pl.concat([files, issues], how="diagonal_relaxed").select(issues.columns)
+            .with_columns(pl.col("unverified").fill_null(False))
+            .sort(["unverified", "Workbook", "Sheet", "Row"], nulls_last=False, maintain_order=True))
 
 
 PAGE_FOOTER = "&L&8&F, &A&R&8Page &P of &N"  # the file and sheet on the left, page X of Y on the right
@@ -520,16 +571,27 @@ def print_setup(sheet, declared: Sheet, run: RunInfo, header_row: bool) -> None:
 
 
 def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
-    """Every problem and every file skipped, with its first row (the template the streamed rows follow)."""
-    rows, run = book.issues, book.run
+    """Every problem and every file skipped, with its first row (the template the streamed rows follow):
+    headers as the Portfolio's, the Row cells linking to the row in its workbook."""
+    rows, run = book.issues.drop("source_file", "unverified"), book.run
     print_setup(sheet, declared, run, header_row=rows.height > 0)
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")
         return None
     rows.head(1).write_excel(
-        workbook, worksheet=sheet, table_style="Table Style Light 1", table_name="IssuesTable", freeze_panes=(1, 0),
-        column_widths={name: _pixels(chars) for name, chars in
-                       {"workbook": 40, "sheet": 12, "row": 8, "column": 16, "message": 60, "value found": 24, "client": 12,
-                        "portfolio rank": 10}.items()},
-        autofit=False)
-    return Rows(rows)
+        workbook, worksheet=sheet, table_style="Table Style Medium 2", table_name="IssuesTable", freeze_panes=(1, 0),
+        column_widths={name: _pixels(chars) for name, chars in ISSUE_COLUMNS.items()},
+        column_formats={name: {"valign": "top", **({"text_wrap": True} if name in ("Workbook", "Message", "Value found") else {})}
+                        for name in ISSUE_COLUMNS},
+        header_format={"bold": True, "text_wrap": True, "valign": "top"}, autofit=False)
+    sheet.set_default_row(ROW_HEIGHT)
+    sheet.write_url(1, list(ISSUE_COLUMNS).index("Row"), "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1,
+                                                                                                "valign": "top"}), string="-")
+    return Rows(rows, height=_issue_heights(rows))
+
+
+def _issue_heights(rows: pl.DataFrame) -> pl.Expr:
+    """Rows tall enough for a long path, message or value (15 points a line, up to six)."""
+    lines = pl.max_horizontal((pl.col(c).str.len_bytes().fill_null(0) / (ISSUE_COLUMNS[c] - 2)).ceil() for c in ("Workbook", "Message", "Value found"))
+    height = lines.clip(1, 6).cast(pl.Int64) * 15
+    return pl.when(height != ROW_HEIGHT).then(height)

@@ -28,7 +28,7 @@ from acsxl.io.writer import narrowest_mode, write_file, write_table
 from acsxl.portfolio.columns import ENGINE_COLUMNS, Sources, shown
 from acsxl.portfolio.dates import DATE_STYLES, DEFAULT_DATES
 from acsxl.portfolio.inplace import refresh_workbook
-from acsxl.portfolio.layout import RunInfo, write_portfolio
+from acsxl.portfolio.layout import RunInfo, absolute_links, write_portfolio
 from acsxl.portfolio.sheets import our_portfolio
 from acsxl.rules.parameters import RULEBOOK
 
@@ -122,14 +122,19 @@ def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str, da
     return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS, dates=DATE_STYLES[dates].text), run, warnings=caveats)
 
 
-def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> None:
+def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> list[str]:
     """The portfolio to ``out`` ('-': CSV on standard output); the format follows the extension, .xlsx
-    being the formatted workbook. Atomic. CSV text that would start a formula is neutralised unless ``csv_raw``."""
+    being the formatted workbook. Atomic. CSV text that would start a formula is neutralised unless ``csv_raw``.
+    Returns what the user should know of it: the case lists a workbook links to by absolute address."""
     narrow = triaged.narrowest_mode
     if str(out) == "-" or Path(out).suffix.lower() != ".xlsx":
         write_table(triaged.shown(), out, raw=csv_raw, narrow_to=narrow)
-        return
-    write_file(Path(out), lambda path: write_portfolio(triaged.result, path, triaged.run), narrow)
+        return []
+    run = replace(triaged.run, output=Path(out))
+    write_file(Path(out), lambda path: write_portfolio(triaged.result, path, run), narrow)
+    absolute = absolute_links(run)
+    return [f"the source links to {len(absolute)} case list(s) are absolute addresses, which work on this machine only: write the "
+            "portfolio into a folder the case lists share for links that survive a shared folder"] if absolute else []
 
 
 PARALLEL_REFRESH_FROM = 40  # workbooks; below this, a run refreshes them here (worker processes cost more to start)

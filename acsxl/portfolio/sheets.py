@@ -34,7 +34,7 @@ class Sheet:
 SHEETS: tuple[Sheet, ...] = (
     Sheet("Portfolio", "portfolio", ("Rank",), "portfolio_sheet"),
     Sheet("Summary", "summary", ("Portfolio as of ",), "summary_sheet"),
-    Sheet("Issues", "issues", ("workbook", "No problems found."), "issues_sheet"),
+    Sheet("Issues", "issues", ("Workbook", "workbook", "No problems found."), "issues_sheet"),  # "workbook": before #24
 )
 NAMES = tuple(s.name for s in SHEETS)
 BY_NAME = {s.name: s for s in SHEETS}

@@ -75,7 +75,7 @@ def test_good_files_land_bad_ones_are_reported_and_nothing_is_touched(firm, tmp_
     assert sorted(portfolio["Client ID"].unique()) == ["ALPHA", "BETA"]
     assert set(portfolio["Source"].str.extract(r"^(.*?),", 1)) == {"alpha/cases.xlsx", "beta/cases.xlsx", "beta/notes.csv"}
     issues = pl.read_excel(out, sheet_name="Issues")
-    assert issues.filter(pl.col("column") == "(file skipped)").height == 6
+    assert issues.filter(pl.col("Column") == "(file skipped)").height == 6
     log = json.loads((tmp_path / "run.json").read_text())
     assert len(log["files_read"]) == 3 and len(log["files_skipped"]) == 6 and log["rows"] == 6
     assert digest(firm) == before  # client files untouched, and no stray files left beside them

@@ -63,7 +63,7 @@ def test_a_total_row_is_left_out_of_the_cases_and_reported(tmp_path: Path, capsy
     assert "c.xlsx: row 4 ('Total'), row 5 look like total rows: left out of the cases" in capsys.readouterr().err
     assert pl.read_excel(out, sheet_name="Portfolio").height == 2
     issues = pl.read_excel(out, sheet_name="Issues")
-    assert issues.filter(pl.col("column") == "(note)")["message"].str.contains("total rows").all()
+    assert issues.filter(pl.col("Column") == "(note)")["Message"].str.contains("total rows").all()
 
 
 def test_a_windows_1252_csv_keeps_its_accents_and_says_how_it_was_read(tmp_path: Path, capsys) -> None:

@@ -6,12 +6,16 @@ import re
 import zipfile
 from datetime import date
 from pathlib import Path
+from urllib.parse import unquote
 
 import openpyxl
 import polars as pl
 import pytest
 
 from acsxl.cli import main
+from acsxl.io.reader import Source
+from acsxl.portfolio.columns import Sources
+from acsxl.portfolio.layout import RunInfo, absolute_links, link_target
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 AS_OF = "2026-03-02"
@@ -197,7 +201,31 @@ def test_links_to_files_and_sheets_with_quotes_and_ampersands(tmp_path) -> None:
     cell = ws[f"{headers['Source']}2"]
     assert cell.value == "R&D <2025>.xlsx, Cases & 'open', row 2"
     assert cell.hyperlink.location == "'Cases & ''open'''!A2"
-    assert cell.hyperlink.target == source.resolve().as_uri()
+    assert cell.hyperlink.target == "O%27Brien%20%26%20Sons/R%26D%20%3C2025%3E.xlsx"  # relative to the portfolio, percent-encoded
+    assert (out.parent / unquote(cell.hyperlink.target)).resolve() == source.resolve()
+
+
+def test_links_are_relative_where_the_output_shares_a_folder_and_absolute_said_otherwise(tmp_path, capsys) -> None:
+    """A nightly run on a server writes links that work from the users' PCs: relative to the portfolio
+    (up a folder when it sits beside the client folders); a portfolio that shares no folder with a case
+    list but the root gets absolute links, said on stderr and on the Summary."""
+    clients = tmp_path / "firm" / "clients"
+    clients.mkdir(parents=True)
+    (clients / "a.csv").write_text(CASES)
+    reports = tmp_path / "firm" / "reports"
+    reports.mkdir()
+    out = reports / "portfolio.xlsx"
+    assert main(["triage", str(clients), "--as-of", AS_OF, "--out", str(out)]) == 0
+    assert "absolute" not in capsys.readouterr().err
+    ws = openpyxl.load_workbook(out)["Portfolio"]
+    headers = {c.value: c.column_letter for c in ws[1]}
+    assert ws[f"{headers['Source']}2"].hyperlink.target == "../clients/a.csv"
+    summary = [v for row in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert not any("absolute" in v for v in summary)
+    assert link_target(clients / "a.csv", Path("/portfolio.xlsx")) == ((clients / "a.csv").resolve().as_uri(), False)
+    assert link_target(clients / "a.csv", reports / "p.xlsx") == ("../clients/a.csv", True)
+    run = RunInfo(date(2026, 3, 2), Sources((Source("a.csv", clients / "a.csv"),)), output=Path("/p.xlsx"))
+    assert absolute_links(run) == [str(clients / "a.csv")]
 
 
 def _table(ws, name: str) -> list[list]:
@@ -254,13 +282,13 @@ def test_the_summary_reads_in_collection_order_with_weeks_and_the_overdue_list(t
 
 def test_issues_sheet_lists_each_problem_and_the_skipped_file(portfolio) -> None:
     issues = pl.read_excel(portfolio["out"], sheet_name="Issues")
-    assert set(issues.columns) >= {"workbook", "sheet", "row", "column", "message", "value found"}
-    d = issues.filter(pl.col("client") == "D")
-    assert sorted(d["column"].to_list()) == ["balance", "last_notice"]
-    assert set(d["value found"].to_list()) == {"n/a", "CP777"}
-    assert d["row"].to_list() == [5, 5] and d["workbook"][0].endswith("cases.csv")
-    skipped = issues.filter(pl.col("column") == "(file skipped)")
-    assert skipped.height == 1 and skipped["workbook"][0].endswith("broken.xlsx")
+    assert issues.columns == ["Workbook", "Sheet", "Row", "Column", "Message", "Value found", "Client", "Portfolio rank"]
+    d = issues.filter(pl.col("Client") == "D")
+    assert sorted(d["Column"].to_list()) == ["balance", "last_notice"]
+    assert set(d["Value found"].to_list()) == {"n/a", "CP777"}
+    assert d["Row"].to_list() == [5, 5] and d["Workbook"][0].endswith("cases.csv")
+    skipped = issues.filter(pl.col("Column") == "(file skipped)")
+    assert skipped.height == 1 and skipped["Workbook"][0].endswith("broken.xlsx")
 
 
 def test_the_summary_lists_every_client_at_risk_in_its_table(tmp_path) -> None:
@@ -302,7 +330,7 @@ def test_a_bad_value_with_separators_in_it_is_one_issue_naming_its_column(tmp_pa
     out = tmp_path / "p.xlsx"
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
     issues = pl.read_excel(out, sheet_name="Issues")
-    assert issues.select("column", "message", "value found", "row").rows() == [
+    assert issues.select("Column", "Message", "Value found", "Row").rows() == [
         ("balance", '"n/a; see: notes" is not a number', "n/a; see: notes", 2)]
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     assert pl.read_csv(tmp_path / "p.csv")["issues"].to_list() == ['balance: "n/a; see: notes" is not a number']
@@ -354,8 +382,8 @@ def test_text_longer_than_an_excel_cell_is_cut_visibly_and_said_never_silently(t
     cut = [v for v in cells if v.endswith(CUT_MARK)]
     assert len(cut) >= 3 and any(v.startswith("N" * 1000) for v in cut) and any(v.startswith("X" * 1000) for v in cut)
     issues = pl.read_excel(out, sheet_name="Issues")
-    said = issues.filter(pl.col("message") == "cut at Excel's 32,767-character limit; whole in the CSV")
-    assert set(said["column"]) == {"notes", "client_name"} and set(said["client"]) == {"A1"}
+    said = issues.filter(pl.col("Message") == "cut at Excel's 32,767-character limit; whole in the CSV")
+    assert set(said["Column"]) == {"notes", "client_name"} and set(said["Client"]) == {"A1"}
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     whole = pl.read_csv(tmp_path / "p.csv", infer_schema=False)
     assert note in whole["notes"].to_list() and not any(CUT_MARK in str(v) for v in whole.row(0))
@@ -375,3 +403,27 @@ def test_every_sheet_prints_landscape_one_page_wide_with_page_numbers_and_repeat
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth in (1, None) and sheet.page_setup.fitToHeight == 0
         assert "Page &P of &N" in sheet.oddFooter.right.text and "&F" in sheet.oddFooter.left.text
         assert sheet.print_title_rows == ("$1:$1" if name != "Summary" else None), name
+
+
+def test_the_issues_sheet_is_a_worklist_by_workbook_and_row_with_links(tmp_path) -> None:
+    """Problems to fix grouped by workbook, sheet and row, a file's own problems first; the unverified
+    notes after them; each Row links to the row in its workbook; headers in the Portfolio's style."""
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    (folder / "b.csv").write_text(CASES)
+    (folder / "a.csv").write_text("Client,Form,Year,Balance,Notice,Notice Date\nZ,1040,2023,n/a,CP504,2026-02-04\n"
+                                  "Y,1040,2022,500,CP999,2026-02-04\n")
+    (folder / "broken.xlsx").write_bytes(b"not a workbook")
+    out = tmp_path / "portfolio.xlsx"
+    assert main(["triage", str(folder), "--as-of", AS_OF, "--out", str(out), "-q"]) == 1
+    ws = openpyxl.load_workbook(out)["Issues"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Workbook", "Sheet", "Row", "Column", "Message", "Value found", "Client", "Portfolio rank")
+    assert ws.tables["IssuesTable"].tableStyleInfo.name == "TableStyleMedium2" and ws["A1"].font.b
+    unverified = ["unverified" in r[4] for r in rows[1:]]
+    assert any(unverified) and unverified == sorted(unverified)  # the notes after every problem to fix
+    order = [(Path(r[0]).name, r[2]) for r, note in zip(rows[1:], unverified, strict=True) if not note]
+    assert order == [("a.csv", 2), ("a.csv", 3), ("b.csv", 5), ("b.csv", 5), ("broken.xlsx", None)]
+    row = next(c for c in ws["C"][1:] if c.value == 5)  # b.csv's row 5: client D
+    assert row.hyperlink.target == "clients/b.csv"  # relative to the portfolio
+    assert ws.print_title_rows == "$1:$1" and ws.freeze_panes == "A2"

@@ -146,8 +146,8 @@ def test_a_missing_required_column_is_a_file_problem(tmp_path: Path, capsys) -> 
     import fastexcel
 
     issues = fastexcel.read_excel(str(tmp_path / "p.xlsx")).load_sheet("Issues").to_polars()
-    assert issues.filter(pl.col("column") == "(file problem)").height == 1
-    assert issues.filter(pl.col("column") == "form").height == 5  # and on every row, as before
+    assert issues.filter(pl.col("Column") == "(file problem)").height == 1
+    assert issues.filter(pl.col("Column") == "form").height == 5  # and on every row, as before
 
 
 def _cases_book(path: Path, rows: list[list]) -> Path:
