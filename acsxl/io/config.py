@@ -35,7 +35,7 @@ class ConfigError(AcsxlError):
 class Config:
     path: Path | None = None
     aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # canonical column -> the firm's headers for it
-    dates: str | None = None  # [display] dates: the workbook's date style, checked where the styles are (acsxl.portfolio.columns)
+    dates: str | None = None  # [display] dates: the workbook's date style, checked where the styles are (acsxl.portfolio.dates)
 
     def header_aliases(self) -> dict[str, str]:
         """Header key -> canonical column: the built-in aliases, and the firm's over them."""

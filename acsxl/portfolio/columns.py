@@ -121,8 +121,7 @@ def source_text(frame: pl.DataFrame, sources: Sources) -> pl.Series:
 def labelled(frame: pl.DataFrame) -> pl.DataFrame:
     """The rows with each labelled column's codes as the workbook shows them (``Column.labels``); a code
     without a label (a notice not in the catalogue) as it is."""
-    return frame.with_columns(pl.col(c.name).cast(pl.String).replace(LABELS[c.labels]) for c in COLUMNS
-                              if c.labels and c.name in frame.columns)
+    return frame.with_columns(labelled_as(c.name, c.name) for c in COLUMNS if c.labels and c.name in frame.columns)
 
 
 def labelled_as(column: str, name: str) -> pl.Expr:

@@ -59,7 +59,7 @@ class RunInfo:
     file_notes: Sequence[tuple[str, str]] = field(default_factory=list)  # (path, note): how a file was read (a total row left out...)
     caveats: Sequence[str] = field(default_factory=list)  # the law the run could not rely on (a yearly amount carried forward)
     date1904: bool = False  # dates in the 1904 date system: the client's workbook they go into uses it (Mac Excel's old default)
-    dates: str = DEFAULT_DATES  # the date style (columns.DATE_STYLES)
+    dates: str = DEFAULT_DATES  # the date style (acsxl.portfolio.dates)
     output: Path | None = None  # where the workbook is written: links to the case lists are relative to it where they can be
 
     @property
@@ -187,7 +187,7 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
                               "its header): write the portfolio as .csv or .parquet, or split the case list")
     with ThreadPoolExecutor(max_workers=1) as side:
         link_column = xl_col_to_name(next(i for i, c in enumerate(frame.columns) if c in BY_NAME and BY_NAME[c].link))
-        linking = side.submit(_links, result, link_column, run) if frame.height else None
+        linking = side.submit(_links, result, "source_row", link_column, run) if frame.height else None
         book = Book(frame, result, issues, run)
         package, streamed = _template(book)
         if into is not None:
@@ -206,9 +206,8 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
         replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, links, link_rels)
     if issues.height:  # each problem's Row links to the row in its workbook
         part = parts["Issues"]
-        cells = issues.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
-                                               pl.col("Row").alias("row"))
-        replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, *_links_for(cells, xl_col_to_name(list(ISSUE_COLUMNS).index("Row")), run))
+        row_column = xl_col_to_name(list(ISSUE_COLUMNS).index("Row"))
+        replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, *_links(issues, "Row", row_column, run))
     return package, fills, replaced
 
 
@@ -262,7 +261,7 @@ def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book:
     if last == 0:
         return None
     _highlights(workbook, sheet, columns, last)
-    _template_link(workbook, sheet, col)
+    _template_link(workbook, sheet, next(i for name, i in col.items() if _column(name).link))
     return Rows(frame, formulas=_formulas(frame), height=_row_height(frame, widths))
 
 
@@ -308,14 +307,18 @@ def _formulas(frame: pl.DataFrame) -> dict[str, str]:
     return out
 
 
+def _height(widths: Mapping[str, int]) -> pl.Expr:
+    """Rows tall enough for the wrapped text of the columns ``widths`` names (spreadsheet apps do not
+    grow rows written by a library): 15 points a line, up to six lines. The text is measured in bytes:
+    counting characters costs far more, and the odd accented letter only errs toward a taller row."""
+    lines = pl.max_horizontal((pl.col(c).str.len_bytes().fill_null(0) / (width - 2)).ceil() for c, width in widths.items())
+    return lines.clip(1, 6).cast(pl.Int64) * 15
+
+
 def _row_height(frame: pl.DataFrame, widths: Mapping[str, int]) -> pl.Expr:
-    """Rows tall enough for the wrapped text (spreadsheet apps do not grow rows written by a library):
-    15 points a line, up to six lines; null where that is the sheet's default height. The text is
-    measured in bytes: counting characters costs far more, and the odd accented letter only errs
-    toward a taller row."""
-    wrapped = [_column(c) for c in frame.columns if _column(c).wrap]
-    lines = pl.max_horizontal((pl.col(c.name).str.len_bytes().fill_null(0) / (widths[c.name] - 2)).ceil() for c in wrapped)
-    height = lines.clip(1, 6).cast(pl.Int64) * 15
+    """The Portfolio's row heights (``_height`` over its wrapped columns); null where that is the
+    sheet's default height."""
+    height = _height({c: widths[c] for c in frame.columns if _column(c).wrap})
     return pl.when(height != ROW_HEIGHT).then(height)
 
 
@@ -347,22 +350,16 @@ def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _template_link(workbook: xlsxwriter.Workbook, sheet, col: Mapping[str, int]) -> None:
-    """Give the link column the link look (the links themselves are written with the rows)."""
-    link = next(i for name, i in col.items() if _column(name).link)
-    sheet.write_url(1, link, "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1}), string="-")
+def _template_link(workbook: xlsxwriter.Workbook, sheet, column: int) -> None:
+    """Give a link column the link look (the links themselves are written with the rows)."""
+    sheet.write_url(1, column, "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1, "valign": "top"}), string="-")
 
 
-def _links(result: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
-    """Each source cell's link to its row in the workbook it came from (inside this workbook when written
-    into it); the top-ranked rows only, as Excel allows."""
-    cells = result.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"),
-                                          pl.col("source_row").alias("row"))
-    return _links_for(cells, column, run)
-
-
-def _links_for(cells: pl.DataFrame, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
-    """Links in ``column`` of a sheet: ``at`` (the sheet row), ``key`` (the source), ``row`` (its row)."""
+def _links(rows: pl.DataFrame, row: str, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
+    """Links in ``column`` of a sheet of ``rows`` (from its second row), each to the row named in ``row``
+    of the workbook its ``source_file`` is (inside this workbook when written into it); the first rows
+    only, as Excel allows."""
+    cells = rows.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"), pl.col(row).alias("row"))
     inside = run.inside.resolve() if run.inside else None
     # Only the files these rows came from (one, for a workbook refreshed in place): resolving every
     # file of the run for each workbook made a folder refresh quadratic (issue #23).
@@ -509,8 +506,8 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
     top = _case_list(frame.head(10))
     row = block(row, "Top 10 by priority", "Top10", top, wrapped=lists)
     _list_heights(sheet, top, row - top.height - 1)
-    lost = cols.label("deadline_type", "equivalent_hearing")
-    overdue = frame.filter((pl.col("days_left") < 0) | (pl.col("deadline_type") == lost))
+    lost = BY_NAME["deadline_type"].lost  # a right already lost, as the Portfolio colours it
+    overdue = frame.filter(result.select((pl.col("days_left") < 0) | pl.col("deadline_type").cast(pl.String).is_in(lost)).to_series())
     shown = _case_list(overdue.head(OVERDUE_SHOWN))
     more = f" (the first {OVERDUE_SHOWN} by rank; the Portfolio has them all)" if overdue.height > OVERDUE_SHOWN else ""
     row = block(row, f"Overdue, or a right already lost: {overdue.height} rows{more}", "Overdue", shown, wrapped=lists)
@@ -531,10 +528,9 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
 
 def _list_heights(sheet, table: pl.DataFrame, first: int) -> None:
     """Rows of a Summary list tall enough for their wrapped deadline and next action (0-based ``first`` data row)."""
-    widths = {c: SUMMARY_WIDTHS[table.columns.index(c)] - 2 for c in ("Deadline", "Next action")}
-    for i, row in enumerate(table.select(list(widths)).iter_rows()):
-        lines = max(-(-len(text or "") // widths[c]) for c, text in zip(widths, row, strict=True))
-        sheet.set_row(first + i, 15 * min(6, max(1, lines)))
+    heights = table.select(_height({c: SUMMARY_WIDTHS[table.columns.index(c)] for c in ("Deadline", "Next action")})).to_series()
+    for i, height in enumerate(heights):
+        sheet.set_row(first + i, height)
 
 
 def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
@@ -585,13 +581,11 @@ def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Bo
                         for name in ISSUE_COLUMNS},
         header_format={"bold": True, "text_wrap": True, "valign": "top"}, autofit=False)
     sheet.set_default_row(ROW_HEIGHT)
-    sheet.write_url(1, list(ISSUE_COLUMNS).index("Row"), "internal:A1", workbook.add_format({"font_color": "#0563C1", "underline": 1,
-                                                                                                "valign": "top"}), string="-")
+    _template_link(workbook, sheet, list(ISSUE_COLUMNS).index("Row"))
     return Rows(rows, height=_issue_heights(rows))
 
 
 def _issue_heights(rows: pl.DataFrame) -> pl.Expr:
-    """Rows tall enough for a long path, message or value (15 points a line, up to six)."""
-    lines = pl.max_horizontal((pl.col(c).str.len_bytes().fill_null(0) / (ISSUE_COLUMNS[c] - 2)).ceil() for c in ("Workbook", "Message", "Value found"))
-    height = lines.clip(1, 6).cast(pl.Int64) * 15
+    """The Issues sheet's row heights: a long path, message or value wraps (null: the default height)."""
+    height = _height({c: ISSUE_COLUMNS[c] for c in ("Workbook", "Message", "Value found")})
     return pl.when(height != ROW_HEIGHT).then(height)
