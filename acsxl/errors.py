@@ -24,6 +24,11 @@ class OutputBusy(OutputError):
     """Another run holds the output's lock."""
 
 
+class NotKept(OutputError):
+    """What was typed in the Portfolio a run would replace cannot be carried over (it cannot be read, or
+    it was saved or opened meanwhile): the workbook is left as it is."""
+
+
 class NotRefreshed(AcsxlError):
     """A client workbook was left as it was instead of being refreshed in place."""
 

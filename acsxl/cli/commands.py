@@ -44,8 +44,10 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
         print("acsxl: no case lists found in the given folders", file=sys.stderr)
         return EXIT_FAILED
 
-    # The holiday calendar loads while the workbooks are read.
+    # The holiday calendar loads while the workbooks are read, and so does what was typed in the
+    # portfolio the run replaces (acsxl.portfolio.working).
     threading.Thread(target=calendar.prepare, args=(as_of.year,), daemon=True).start()
+    typed = service.previous(out) if out is not None and not stdout else None
     progress = Progress(len(inputs), enabled=False if args.quiet else None)
     try:
         read = service.read_files(inputs, args.sheet, progress.step, prefetch, args.config)
@@ -89,13 +91,15 @@ def _triage(args: argparse.Namespace, as_of: date, stdout: bool, out: Path | Non
                 failed += 1
             elif done.status == "beside":
                 _say(args, f"acsxl: warning: {done.message}")
+            for note in done.notes:
+                _say(args, f"acsxl: note: {note}")
         run.not_refreshed = [(d.path, d.message or "") for d in log.in_place if d.status != "refreshed"]
     try:
         if stdout:
             service.write(triaged, "-", args.csv_raw)
         elif out is not None:
             with output_lock(out, args.wait, take_over=lambda said: print(f"acsxl: warning: {said}", file=sys.stderr)):
-                for note in service.write(triaged, out, args.csv_raw):
+                for note in service.write(triaged, out, args.csv_raw, typed):
                     _say(args, f"acsxl: note: {note}")
     except OutputError as err:
         print(f"acsxl: {err}", file=sys.stderr)

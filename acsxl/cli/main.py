@@ -74,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         "headers; or .csv; folders: every case list under them), triage every row as of a date, and write one portfolio, one row per input row in rank order. "
         "Rows with bad values are kept and their problems listed in the issues column. Unreadable, locked (open in "
         "Excel), encrypted or empty files are skipped and reported; the run goes on. An .xlsx output is the formatted "
-        "portfolio workbook: Portfolio, Summary and Issues sheets.",
+        "portfolio workbook: Portfolio, Summary, Issues and Closed notes sheets.",
     )
     t.add_argument("inputs", nargs="+", metavar="INPUT", type=Path,
                    help="case list files (.xlsx, .xlsm, .xls, .xlsb, .ods, .csv), or folders: every case list under them (Excel lock files "
@@ -86,14 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CSV text exactly as triaged, for programs: by default a cell a spreadsheet would run as a formula "
                    "(starting with = + - @, a tab or a carriage return) gets a leading ' (OWASP CSV injection)")
     t.add_argument("--in-place", action="store_true",
-                   help="also write each workbook's own Portfolio, Summary and Issues sheets into it (see 'acsxl refresh --help')")
+                   help="also write each workbook's own Portfolio, Summary, Issues and Closed notes sheets into it (see 'acsxl refresh --help')")
     _common(t)
     t.set_defaults(run="triage")
 
     r = sub.add_parser(
         "refresh",
-        help="rebuild the Portfolio, Summary and Issues sheets inside client workbooks",
-        description="Triage each workbook's cases and write its Portfolio, Summary and Issues sheets into the workbook "
+        help="rebuild the Portfolio, Summary, Issues and Closed notes sheets inside client workbooks",
+        description="Triage each workbook's cases and write its Portfolio, Summary, Issues and Closed notes sheets into the workbook "
         "itself, adding them or replacing the ones acsxl wrote before. Nothing else in the file changes: other sheets, "
         "formulas, macros and buttons, charts, images, data validation, defined names and the file's own styles keep "
         "their exact bytes. The write is atomic and verified; the previous file is kept as .NAME.PID.acsxl-backup until "
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "excel",
         help="write the Excel workbook with the Refresh portfolio button and the =ACS_... functions",
         description=f"Write {WORKBOOK} (a Start sheet with the Refresh portfolio button, a Cases sheet with the sample "
-        f"cases and example =ACS_... formulas, the Portfolio, Summary and Issues sheets, xlwings.conf) and {MODULE} "
+        f"cases and example =ACS_... formulas, the Portfolio, Summary, Issues and Closed notes sheets, xlwings.conf) and {MODULE} "
         "(the button's Python side, which must stay beside the workbook under the workbook's name) into FOLDER, then print "
         "the next steps. Needs xlwings: pip install 'acsxl[excel]'.",
     )

@@ -1,8 +1,9 @@
 """The "Refresh portfolio" button: xlwings' RunPython calls ``refresh_portfolio()`` in the workbook that
 holds the button (see ``acsxl.excel.workbook``).
 
-The Excel-bound part is thin: one bulk read of the Cases sheet, then the three sheets copied in from a
-portfolio workbook written beside, one sheet copy each. Everything between is the path ``acsxl refresh``
+The Excel-bound part is thin: one bulk read of the Cases sheet (and one of the Portfolio and Closed
+notes sheets each, for what was typed there, saved or not), then our sheets copied in from a portfolio
+workbook written beside, one sheet copy each. Everything between is the path ``acsxl refresh``
 takes (read the cases, triage, ``write_portfolio`` with the links kept inside the workbook), in
 ``build_portfolio``, plain Python tested on Linux. The Cases sheet is only ever read."""
 
@@ -20,6 +21,7 @@ from acsxl.io.inputs import DEFAULT_SHEET
 from acsxl.portfolio import service
 from acsxl.portfolio.sheets import NAMES as SHEETS
 from acsxl.portfolio.sheets import written_by_us
+from acsxl.portfolio.working import CLOSED, PORTFOLIO, kept_from_values
 from acsxl.rules import values as v
 
 AS_OF_NAME = "AsOf"
@@ -38,13 +40,17 @@ class Built:
         return f"Portfolio refreshed as of {self.as_of.isoformat()}: {self.rows} cases, {issues}."
 
 
-def build_portfolio(values: list[list[Any]], book: Path, as_of: date, folder: Path, sheet: str = DEFAULT_SHEET) -> Built:
+def build_portfolio(values: list[list[Any]], book: Path, as_of: date, folder: Path, sheet: str = DEFAULT_SHEET,
+                    typed: tuple[list[list[Any]] | None, list[list[Any]] | None] = (None, None)) -> Built:
     """The portfolio workbook for the cases in ``values`` (the Cases sheet from A1, headers first) of the
-    workbook ``book``, written into ``folder``: the same sheets ``acsxl refresh`` writes into the file."""
+    workbook ``book``, written into ``folder``: the same sheets ``acsxl refresh`` writes into the file.
+    ``typed``: the Portfolio and Closed notes sheets' cells as they are now (headers first), so what the
+    user typed there goes back onto the same cases (``acsxl.portfolio.working``)."""
     try:
         triaged = service.triage_rows(values, book, as_of, sheet)
     except UnreadableInput as err:
         raise CannotRefresh(f"The {sheet} sheet has no cases to triage: {err}.") from None
+    triaged.run.kept = kept_from_values(*typed, book.name)
     out = folder / "portfolio.xlsx"
     service.write(triaged, out)
     return Built(out, as_of, triaged.result.height, triaged.rows_with_issues)
@@ -68,7 +74,7 @@ def is_ours(name: str, first_row: list[Any]) -> bool:
 # -- the Excel-bound part (xlwings objects) ------------------------------------------------------------
 
 def refresh_portfolio(book: Any = None, today: date | None = None) -> None:
-    """Rebuild the Portfolio, Summary and Issues sheets of the calling workbook from its Cases sheet.
+    """Rebuild the Portfolio, Summary, Issues and Closed notes sheets of the calling workbook from its Cases sheet.
     Progress shows in Excel's status bar; the outcome, or what went wrong, in a message box."""
     if book is None:
         import xlwings as xw
@@ -84,10 +90,11 @@ def refresh_portfolio(book: Any = None, today: date | None = None) -> None:
         named = book.names(AS_OF_NAME).refers_to_range.value if book.names.contains(AS_OF_NAME) else None
         as_of = as_of_date(named, today or date.today())
         _check_ours(book)
+        typed = (_values(book, PORTFOLIO), _values(book, CLOSED))  # what the user typed there, saved or not
         app.status_bar = f"acsxl: triaging {max(len(values) - 1, 0)} rows as of {as_of.isoformat()}..."
         with tempfile.TemporaryDirectory(prefix="acsxl-", dir=_excel_readable_temp()) as folder:
-            built = build_portfolio(values, Path(book.fullname), as_of, Path(folder))
-            app.status_bar = "acsxl: writing the Portfolio, Summary and Issues sheets..."
+            built = build_portfolio(values, Path(book.fullname), as_of, Path(folder), typed=typed)
+            app.status_bar = "acsxl: writing the Portfolio, Summary, Issues and Closed notes sheets..."
             _replace_sheets(book, built.path)
         app.status_bar = False  # give the status bar back to Excel
         app.alert(built.summary(), title=TITLE, mode="info")
@@ -104,6 +111,12 @@ def _excel_readable_temp() -> str | None:
     own container freely (xlwings uses it the same way); elsewhere the system's temporary folder."""
     container = Path.home() / "Library" / "Containers" / "com.microsoft.Excel" / "Data"
     return str(container) if sys.platform == "darwin" and container.is_dir() else None
+
+
+def _values(book: Any, name: str) -> list[list[Any]] | None:
+    """A sheet's cells from A1, in one read (None: no such sheet)."""
+    sheet = _sheet(book, name)
+    return None if sheet is None else sheet.range((1, 1), sheet.used_range.last_cell).options(ndim=2).value
 
 
 def _sheet(book: Any, name: str) -> Any | None:

@@ -7,7 +7,7 @@ The VBA project is the one inside xlwings' own quickstart workbook (``quickstart
 named after it, and its ``main()`` is the button's entry point.
 
 Sheets: Start (the button, the as-of date, what to do), Cases (the sample cases under the canonical
-headers, with example =ACS_... formulas in four columns), empty Portfolio, Summary and Issues sheets
+headers, with example =ACS_... formulas in four columns), empty Portfolio, Summary, Issues and Closed notes sheets
 (marked as acsxl's, so a refresh replaces them where they are), Triage (one =ACS_TRIAGE formula that
 spills) and xlwings.conf (UDF Modules)."""
 
@@ -62,7 +62,7 @@ EXAMPLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 STEPS = (
     "1. Put your cases on the Cases sheet, one row per client and tax period, under its headers (aliases such as "
     "'Client #' or 'Balance Due' work too).",
-    "2. Press Refresh portfolio: the Portfolio, Summary and Issues sheets are rebuilt; the Cases sheet is never changed.",
+    "2. Press Refresh portfolio: the Portfolio, Summary, Issues and Closed notes sheets are rebuilt; the Cases sheet is never changed.",
     "3. Worksheet functions (Windows): once per workbook, xlwings tab > Import Functions. Then =ACS_CAUSE(...), "
     "=ACS_DEADLINE(...) and the others work; the Cases sheet's last four columns and the Triage sheet use them.",
     "Leave 'As of' empty to triage as of today, or enter a date to look at another day.",
@@ -161,7 +161,7 @@ def _start_sheet(workbook: xlsxwriter.Workbook, formats: dict[str, Any]) -> None
     sheet.set_landscape()
     sheet.fit_to_pages(1, 1)
     sheet.insert_button(1, 2, {"macro": MACRO, "caption": "Refresh portfolio", "width": 160, "height": 36,
-                               "x_offset": 420, "description": "Rebuild the Portfolio, Summary and Issues sheets from the Cases sheet"})
+                               "x_offset": 420, "description": "Rebuild the Portfolio, Summary, Issues and Closed notes sheets from the Cases sheet"})
     sheet.activate()
 
 

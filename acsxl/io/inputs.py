@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,6 +271,31 @@ def _load(reader: Any, path: Path, chosen: str, header: int) -> Any:
             as_text[found.group(1)] = "string"
         except Exception as err:
             raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
+
+
+def load_columns(path: Path, sheets: Sequence[str], wanted: Callable[[str], bool], as_text: Collection[str] = ()) -> dict[str, Any]:
+    """The columns of each sheet in ``sheets`` the workbook has (headers on the sheet's first row) whose
+    header ``wanted`` accepts, each sheet as one Arrow batch; the headers in ``as_text`` read as text
+    (a number as written, 1002 not 1002.0), the rest typed as their cells. Raises UnreadableInput."""
+    reader, _ = open_workbook(path)
+    found = {}
+    for sheet in sheets:
+        if sheet not in reader.sheet_names:
+            continue
+        texts = dict.fromkeys(as_text, "string")
+        while True:
+            try:
+                found[sheet] = reader.load_sheet(sheet, header_row=0, use_columns=lambda column: wanted(column.name), dtypes=texts or None,
+                                                 schema_sample_rows=None, eager=True)
+                break
+            except fastexcel.CalamineCellError as err:  # a column of only error cells: read as text (the errors as blanks)
+                column = ERROR_COLUMN.search(str(err))
+                if column is None or column.group(1) in texts:
+                    raise UnreadableInput(f"{path}: sheet {sheet!r} cannot be read ({first_line(err)})") from None
+                texts[column.group(1)] = "string"
+            except Exception as err:
+                raise UnreadableInput(f"{path}: sheet {sheet!r} cannot be read ({first_line(err)})") from None
+    return found
 
 
 def header_row(path: Path, sheet: str) -> int | None:

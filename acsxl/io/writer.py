@@ -183,13 +183,14 @@ def write_table(frame: pl.DataFrame, out: str | Path, raw: bool = False, narrow_
     write_file(path, writers.get(path.suffix.lower()), narrow_to)
 
 
-def write_file(path: Path, write: Callable[[Path], None] | None, narrow_to: int | None = None) -> None:
-    """``write`` to ``path`` atomically (mode at most ``narrow_to``); a clear error when there is no
-    writer for the extension or the folder refuses."""
+def write_file(path: Path, write: Callable[[Path], None] | None, narrow_to: int | None = None,
+               last_look: Callable[[], None] | None = None) -> None:
+    """``write`` to ``path`` atomically (mode at most ``narrow_to``; ``last_look`` as ``atomic_write``
+    takes it); a clear error when there is no writer for the extension or the folder refuses."""
     if write is None:
         raise OutputError(f"{path}: unknown output format {path.suffix or '(none)'} (use {', '.join(FORMATS)})")
     try:
-        atomic_write(path, write, narrow_to=narrow_to)
+        atomic_write(path, write, last_look=last_look, narrow_to=narrow_to)
     except OSError as err:
         raise OutputError(f"{path}: cannot write ({write_failure(err)})") from None
 

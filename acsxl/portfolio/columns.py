@@ -46,10 +46,12 @@ class Column:
     technical: bool = False
     centred: bool = False  # short codes beside a right-aligned amount
     engine: bool = True  # a column the engine gives back (not rendered here)
+    working: bool = False  # the user's: typed in the Portfolio and kept, case by case, across refreshes (acsxl.portfolio.working)
 
 
 # The morning's order: who (rank, name), when (days left, the date, which deadline), what to do, how
-# much and which period, where it stands (stage, notice), the risks that make it urgent, then why
+# much and which period, where it stands (stage), the user's own status, assignee and note (what was
+# done about it, printed with the rest), then the notice, the risks that make it urgent, then why
 # (cause), the score and the technical columns, where each row came from and its issues last.
 COLUMNS: tuple[Column, ...] = (
     Column("rank", "Rank", 6),
@@ -62,6 +64,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("form", "Form", 8, centred=True),
     Column("tax_period", "Period", 8, centred=True),
     Column("stage", "Stage", 14, wrap=True, labels="stage"),
+    Column("status", "Status", 14, engine=False, working=True),
+    Column("assigned_to", "Assigned to", 14, working=True),  # also from the case list (Staff, Owner...): the case list's wins
+    Column("note", "Note", 32, wrap=True, engine=False, working=True),
     Column("last_notice", "Last notice", 12, labels="last_notice"),
     Column("notice_date", "Notice date", 11, number_format=DATE),
     Column("payroll_risk", "Payroll risk", 14, labels="payroll_risk", highlight=("tfrp_proposed", "tfrp_assessed")),
@@ -79,12 +84,13 @@ COLUMNS: tuple[Column, ...] = (
     Column("source", "Source", 30, link=True, engine=False),
     Column("issues", "Issues", 45, wrap=True, engine=False),
 )
-PRINTED_THROUGH = "stage"  # the Portfolio's print area: Rank through Stage, the working columns
+PRINTED_THROUGH = "note"  # the Portfolio's print area: Rank through Note, the working columns
 # Shown after the declared columns when the case lists have it, then the user's own; wrapped, so a long
 # note stays in its column (printed, too).
 NOTES = Column("notes", "Notes", 30, wrap=True)
 BY_NAME = {c.name: c for c in (*COLUMNS, NOTES)}
 NAMES = tuple(c.name for c in COLUMNS)
+WORKING = tuple(c.name for c in COLUMNS if c.working)
 HEADERS = {c.name: c.header for c in (*COLUMNS, NOTES)}
 ENGINE_COLUMNS = tuple(c.name for c in (*COLUMNS, NOTES) if c.engine and c.name != "rank")  # what the portfolio asks the engine for
 PROVENANCE = ("source_file", "source_row", "problems")
@@ -146,8 +152,21 @@ def shown(result: pl.DataFrame, sources: Sources, notes: bool) -> pl.DataFrame:
     """The triaged rows as the user sees them: the declared columns in order (issues and source
     rendered), the notes when the case lists have them, then the user's own columns (renamed where
     they would collide with ours: ``own_header``)."""
-    own = [c for c in result.columns if c not in (*ENGINE_COLUMNS, "rank", *PROVENANCE)]
+    own = [c for c in result.columns if c not in (*ENGINE_COLUMNS, *NAMES, *PROVENANCE)]
     return result.select(
-        *[source_text(result, sources) if c == "source" else issues_text(pl.col("problems")).alias("issues") if c == "issues" else c
+        *[source_text(result, sources) if c == "source" else issues_text(pl.col("problems")).alias("issues") if c == "issues"
+          else pl.lit(None, pl.String).alias(c) if c not in result.columns else c  # a working column nobody typed in yet
           for c in NAMES],
         *(["notes"] if notes else []), *[pl.col(c).alias(own_header(c)) for c in own])
+
+
+def add_problems(frame: pl.DataFrame, found: Sequence[tuple[pl.Expr, str, pl.Expr, pl.Expr, str]]) -> pl.DataFrame:
+    """``frame`` with a problem added to ``problems`` on each row where one of ``found``'s conditions
+    holds: (condition, column it is about, message, value found, kind)."""
+    if not found:
+        return frame
+    problem = frame.schema["problems"]
+    added = [pl.when(when).then(pl.concat_list(pl.struct(field=pl.lit(column), message=message, value=value.cast(pl.String), kind=pl.lit(kind))))
+             .cast(problem) for when, column, message, value, kind in found]
+    every = pl.concat_list([pl.col("problems").fill_null(pl.lit([], problem)), *(a.fill_null(pl.lit([], problem)) for a in added)])
+    return frame.with_columns(pl.when(every.list.len() > 0).then(every).otherwise(pl.lit(None, problem)).alias("problems"))

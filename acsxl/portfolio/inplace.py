@@ -1,4 +1,4 @@
-"""Refresh a client's workbook: its Portfolio, Summary and Issues sheets rebuilt inside it, safely.
+"""Refresh a client's workbook: its Portfolio, Summary, Issues and Closed notes sheets rebuilt inside it, safely.
 
 Never touched: a workbook open in a spreadsheet application, a file changed since its cases were read.
 Left as they are, with the portfolio written beside them (``beside_path``): CSV files, a workbook with its
@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import threading
 import zipfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
 
-from acsxl.errors import NotRefreshed, OutputBusy
+from acsxl.errors import NotKept, NotRefreshed, OutputBusy
 from acsxl.io.inputs import BESIDE_SUFFIX, excel_lock, file_stamp, refreshable
 from acsxl.io.writer import CannotKeep, atomic_write, narrowest_mode, output_lock, workbook_lock_path
 from acsxl.portfolio.layout import RunInfo, portfolio_parts, write_portfolio
 from acsxl.portfolio.sheets import MARK, NAMES
+from acsxl.portfolio.working import read_kept, unchanged
 from acsxl.xlsx.merge import Refused, merge_sheets, page_header_marked
 from acsxl.xlsx.package import LARGE_PART, Package, PackageError, read_through
 from acsxl.xlsx.rows import write_with_rows
@@ -32,6 +33,7 @@ class Refreshed:
     rows: int
     beside: Path | None = None  # set when the portfolio went beside the workbook instead
     reason: str | None = None  # why it did
+    notes: list[str] = field(default_factory=list)  # what was typed in its Portfolio that did not go back as it was
 
 
 def beside_path(path: Path) -> Path:
@@ -40,7 +42,7 @@ def beside_path(path: Path) -> Path:
 
 def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: tuple[int, int] | None = None,
                      stop: threading.Event | None = None) -> Refreshed:
-    """Write ``frame`` (this workbook's triaged rows, ranked) as the Portfolio, Summary and Issues sheets
+    """Write ``frame`` (this workbook's triaged rows, ranked) as the Portfolio, Summary, Issues and Closed notes sheets
     inside the workbook at ``path``. Raises NotRefreshed when the workbook must be left alone, also when
     ``stop`` is set before the rename (the run gave up waiting for it)."""
     if not refreshable(path):
@@ -64,13 +66,19 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
         date1904 = client.date1904()
     except (PackageError, KeyError, UnicodeDecodeError) as err:
         raise NotRefreshed(f"{path}: its workbook part cannot be read ({err}); not refreshed") from None
-    run = replace(run, inside=path, not_refreshed=[], date1904=date1904)  # dates in the client's own date system
+    # What the user typed in the Portfolio goes back onto the same cases (acsxl.portfolio.working); a
+    # change to the file after its cases were read is caught before the rename, as for any save.
+    try:
+        kept = read_kept(path) if set(client.sheet_parts()) & set(NAMES) else None
+    except NotKept as err:
+        raise NotRefreshed(str(err)) from None
+    run = replace(run, inside=path, not_refreshed=[], date1904=date1904, kept=kept)  # dates in the client's own date system
     try:
         # Our sheets go into the client's package with their first rows only; the rows are then
         # streamed in with the client's own format numbers, written once (acsxl.xlsx.rows).
-        package, fills, replaced = portfolio_parts(frame, run, into=lambda ours: merge_sheets(client, ours, NAMES, is_ours))
+        package, fills, replaced, notes = portfolio_parts(frame, run, into=lambda ours: merge_sheets(client, ours, NAMES, is_ours))
     except Refused as err:
-        return _beside(path, frame, run, str(err))
+        return _beside(path, frame, replace(run, kept=None), str(err))
 
     checked: list[int] = []
 
@@ -92,13 +100,21 @@ def refresh_workbook(path: Path, frame: pl.DataFrame, run: RunInfo, read_stamp: 
         raise NotRefreshed(f"{path}: not refreshed: {err}; the workbook is as it was") from None
     except (OSError, VerifyFailed) as err:
         raise NotRefreshed(f"{path}: not refreshed ({err}); the workbook is as it was") from None
-    return Refreshed(path, frame.height)
+    return Refreshed(path, frame.height, notes=[f"{path}: {note}" for note in notes])
 
 
 def _beside(path: Path, frame: pl.DataFrame, run: RunInfo, reason: str) -> Refreshed:
+    """The portfolio written beside the workbook, what was typed in the one written there before given back."""
     beside = beside_path(path)
-    atomic_write(beside, lambda p: write_portfolio(frame, p, replace(run, inside=None, not_refreshed=[])), narrow_to=narrowest_mode([path]))
-    return Refreshed(path, frame.height, beside, f"{path}: not changed: {reason}; its portfolio is in {beside.name}")
+    try:
+        kept = read_kept(beside)
+    except NotKept as err:
+        raise NotRefreshed(str(err)) from None
+    notes: list[str] = []
+    atomic_write(beside, lambda p: notes.extend(write_portfolio(frame, p, replace(run, inside=None, not_refreshed=[], kept=kept))),
+                 last_look=lambda: unchanged(beside, kept, excel_lock), narrow_to=narrowest_mode([path]))
+    return Refreshed(path, frame.height, beside, f"{path}: not changed: {reason}; its portfolio is in {beside.name}",
+                     [f"{beside}: {note}" for note in notes])
 
 
 class VerifyFailed(NotRefreshed):

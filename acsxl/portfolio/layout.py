@@ -30,6 +30,7 @@ from acsxl.portfolio import columns as cols
 from acsxl.portfolio.columns import BY_NAME, Sources
 from acsxl.portfolio.dates import DATE_STYLES, DEFAULT_DATES, DateStyle
 from acsxl.portfolio.sheets import OUTPUT_MARK, SHEETS, Sheet
+from acsxl.portfolio.working import CLOSED_HEADERS, TYPED_MARK, Kept, with_kept
 from acsxl.rules.catalogue import STAGES
 from acsxl.rules.parameters import RULEBOOK
 from acsxl.xlsx.package import Package, rels_name
@@ -61,6 +62,7 @@ class RunInfo:
     date1904: bool = False  # dates in the 1904 date system: the client's workbook they go into uses it (Mac Excel's old default)
     dates: str = DEFAULT_DATES  # the date style (acsxl.portfolio.dates)
     output: Path | None = None  # where the workbook is written: links to the case lists are relative to it where they can be
+    kept: Kept | None = None  # what was typed in the Portfolio this one replaces (acsxl.portfolio.working)
 
     @property
     def date_style(self) -> DateStyle:
@@ -105,6 +107,7 @@ class Book:
     result: pl.DataFrame
     issues: pl.DataFrame
     run: RunInfo
+    closed: pl.DataFrame  # the Closed notes sheet's rows (acsxl.portfolio.working)
 
 
 @dataclass(frozen=True)
@@ -145,29 +148,28 @@ def within_cell_limit(result: pl.DataFrame) -> pl.DataFrame:
     long = _long_text(result)
     if not long:
         return result
-    problem = result.schema["problems"]
-    notes = [pl.when(pl.col(c).str.len_chars() > EXCEL_CELL_CHARS).then(pl.concat_list(pl.struct(
-        field=pl.lit(c), message=pl.lit(f"cut at Excel's {EXCEL_CELL_CHARS:,}-character limit; whole in the CSV"),  # fits its column
-        value=pl.lit(None, pl.String), kind=pl.lit("value")))).cast(problem) for c in long]
-    every = pl.concat_list([pl.col("problems").fill_null(pl.lit([], problem)), *(n.fill_null(pl.lit([], problem)) for n in notes)])
-    return result.with_columns(*(_cut(pl.col(c)) for c in long),
-                               pl.when(every.list.len() > 0).then(every).otherwise(pl.lit(None, problem)).alias("problems"))
+    cut = pl.lit(f"cut at Excel's {EXCEL_CELL_CHARS:,}-character limit; whole in the CSV")  # fits its column
+    return cols.add_problems(result, [(pl.col(c).str.len_chars() > EXCEL_CELL_CHARS, c, cut, pl.lit(None, pl.String), "value") for c in long]
+                             ).with_columns(_cut(pl.col(c)) for c in long)
 
 
-def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> None:
+def write_portfolio(result: pl.DataFrame, path: Path | BinaryIO, run: RunInfo) -> list[str]:
     """Write the portfolio workbook for the engine's ``result`` to ``path`` or a binary stream (the
     caller makes the write atomic: ``path`` is then a temporary file beside the final one, so links
-    relative to its folder hold)."""
+    relative to its folder hold). Returns what the user should know of what was typed in the
+    Portfolio it replaces (``run.kept``), when that did not go back as it was."""
     if isinstance(path, Path) and run.output is None:
         run = replace(run, output=path)
-    package, fills, replaced = portfolio_parts(result, run)
+    package, fills, replaced, notes = portfolio_parts(result, run)
     write_with_rows(package, fills, str(path) if isinstance(path, Path) else path, replaced)
+    return notes
 
 
 def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package], Package] | None = None
-                    ) -> tuple[Package, dict[str, Fill], dict[str, Part]]:
+                    ) -> tuple[Package, dict[str, Fill], dict[str, Part], list[str]]:
     """The portfolio workbook as a package to write with ``write_with_rows``: the package, the rows to
-    stream into its sheets, and the parts given new contents.
+    stream into its sheets, the parts given new contents, and the notes on what was typed in the
+    Portfolio it replaces (given back to the same cases first: ``acsxl.portfolio.working``).
 
     xlsxwriter writes the workbook with only the first data row of each table (that row fixes each
     column's cell format; the table, conditional formats and panes are set for all rows); the rows are
@@ -176,7 +178,10 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
     the rows are written once, with the formats that package gives them. The source links need only
     the rows: they are worked out on a thread (polars, off the interpreter lock) while xlsxwriter
     writes, so their relationships are ready to be compressed before the Portfolio's rows."""
-    result = within_cell_limit(result)
+    merged = with_kept(result, run.kept, run.as_of, run.date_style.text)
+    where = str(run.output or run.inside or "the portfolio")
+    run = replace(run, file_notes=[*run.file_notes, *((where, note) for note in merged.notes)])
+    result = within_cell_limit(merged.result)
     frame = cols.labelled(cols.shown(result, run.sources, run.notes))
     frame = frame.with_columns(_cut(pl.col(c)) for c in _long_text(frame))  # an issues text of many long problems
     issues = issue_table(result, run)
@@ -188,8 +193,10 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
     with ThreadPoolExecutor(max_workers=1) as side:
         link_column = xl_col_to_name(next(i for i, c in enumerate(frame.columns) if c in BY_NAME and BY_NAME[c].link))
         linking = side.submit(_links, result, "source_row", link_column, run) if frame.height else None
-        book = Book(frame, result, issues, run)
+        book = Book(frame, result, issues, run, merged.closed)
         package, streamed = _template(book)
+        part = package.sheet_parts()[SHEETS[0].name]
+        package.put(part, package.text(part).replace("<worksheet", TYPED_MARK.format(merged.typed) + "<worksheet", 1))
         if into is not None:
             package = into(package)
         links, link_rels = linking.result() if linking else (b"", b"")
@@ -208,7 +215,7 @@ def portfolio_parts(result: pl.DataFrame, run: RunInfo, into: Callable[[Package]
         part = parts["Issues"]
         row_column = xl_col_to_name(list(ISSUE_COLUMNS).index("Row"))
         replaced[part], replaced[rels_name(part)] = with_hyperlinks(package, part, *_links(issues, "Row", row_column, run))
-    return package, fills, replaced
+    return package, fills, replaced, merged.notes
 
 
 def _template(book: Book) -> tuple[Package, dict[str, Rows | None]]:
@@ -396,7 +403,7 @@ def absolute_links(run: RunInfo) -> list[str]:
     return [str(s.path) for s in run.sources.files if s.path.resolve() != inside and not link_target(s.path, run.output)[1]]
 
 
-SUMMARY_WIDTHS = (30, 10, 14, 12, 14, 22, 8, 8, 55)  # characters: each block's first columns are its labels, counts, amounts
+SUMMARY_WIDTHS = (30, 10, 14, 12, 14, 22, 8, 8, 55, 14)  # characters: each block's first columns are its labels, counts, amounts
 OVERDUE_SHOWN = 25  # rows of the overdue list on the Summary (the Portfolio has them all)
 WEEKS = 8  # the deadlines-per-week chart's weeks
 
@@ -421,7 +428,7 @@ def _case_list(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(pl.col("client_name").alias("Name"), pl.col("rank").alias("Rank"), pl.col("balance").alias("Balance"),
                         pl.col("days_left").alias("Days left"), pl.col("next_deadline").alias("Next deadline"),
                         pl.col("deadline_type").alias("Deadline"), pl.col("form").alias("Form"), pl.col("tax_period").alias("Period"),
-                        pl.col("next_action").alias("Next action"))
+                        pl.col("next_action").alias("Next action"), pl.col("assigned_to").alias("Assigned to"))
 
 
 def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
@@ -486,12 +493,24 @@ def summary_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: B
     by_cause = (frame.group_by(pl.col("cause").fill_null("(none)").alias("Cause")).agg(*counted)
                 .sort(["Balance", "Cause"], descending=[True, False]))  # the name breaks ties: group_by's order is not stable
     weeks = _week_table(result, run)
+    assignee = pl.col("assigned_to").fill_null("(unassigned)")
+    by_assignee = (frame.group_by(assignee.alias("Assigned to"))
+                   .agg(*counted, *((window == name).sum().alias(name) for name in order[:3]),
+                        window.is_in(order[3:]).sum().alias("Later or none"))
+                   .sort(pl.col("Assigned to") == "(unassigned)", "Assigned to"))
     chart_row = row
     row = block(row, "By deadline window", "ByWindow", windows)
     row = block(row, "By stage, in collection order", "ByStage", by_stage)
     row = block(row, "By cause", "ByCause", by_cause)
     week_row = row
     row = block(row, f"Deadlines per week, next {WEEKS} weeks", "ByWeek", weeks, {})
+    if frame.get_column("assigned_to").is_not_null().any():
+        row = block(row, "By assignee", "ByAssignee", by_assignee)
+    else:
+        sheet.write(row, 0, "By assignee", heading)
+        sheet.write(row + 1, 0, "No case is assigned yet: type a name in the Portfolio's Assigned to column, or add an Assigned to "
+                                "(or Staff) column to the case list.")
+        row += 3
 
     chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
     for k, colour in enumerate((OVERDUE["bg_color"], AMBER["bg_color"]), start=1):  # the series' names are the table's headers
@@ -583,6 +602,32 @@ def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Bo
     sheet.set_default_row(ROW_HEIGHT)
     _template_link(workbook, sheet, list(ISSUE_COLUMNS).index("Row"))
     return Rows(rows, height=_issue_heights(rows))
+
+
+CLOSED_WIDTHS = {"Missing since": 11, "Name": 28, "Client ID": 12, "Form": 8, "Period": 8, "Status": 14, "Assigned to": 14, "Note": 50,
+                 "Last source": 40}
+CLOSED_EMPTY = ("No notes of closed cases. When a case leaves the case lists, what was typed in its Status, Note and your own "
+                "Portfolio columns is kept here, and goes back to the Portfolio if the case returns.")
+
+
+def closed_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
+    """The cases gone from the case lists with what was typed for them (``acsxl.portfolio.working``):
+    a table the next refresh reads back, rows the user may delete once done with them."""
+    rows, run = book.closed.rename(CLOSED_HEADERS, strict=False), book.run
+    print_setup(sheet, declared, run, header_row=rows.height > 0)
+    if rows.height == 0:
+        sheet.write(0, 0, CLOSED_EMPTY)
+        return None
+    wrapped = ("Name", "Note", "Last source")
+    rows.head(1).write_excel(
+        workbook, worksheet=sheet, table_style="Table Style Medium 2", table_name="ClosedNotesTable", freeze_panes=(1, 2),
+        column_widths={c: _pixels(CLOSED_WIDTHS.get(c, 20)) for c in rows.columns},
+        column_formats={c: {"valign": "top", **({"text_wrap": True} if c in wrapped or c not in CLOSED_WIDTHS else {})} for c in rows.columns},
+        dtype_formats={pl.Date: run.date_style.number_format},
+        header_format={"bold": True, "text_wrap": True, "valign": "top"}, autofit=False)
+    sheet.set_default_row(ROW_HEIGHT)
+    heights = _height({c: CLOSED_WIDTHS.get(c, 20) for c in rows.columns if rows.schema[c] == pl.String and (c in wrapped or c not in CLOSED_WIDTHS)})
+    return Rows(rows, height=pl.when(heights != ROW_HEIGHT).then(heights))
 
 
 def _issue_heights(rows: pl.DataFrame) -> pl.Expr:

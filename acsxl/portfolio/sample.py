@@ -30,8 +30,9 @@ HEADERS = {  # practitioner-style headers, to exercise the aliases
     "balance": "Balance Due", "assessed_date": "Assessment Date", "last_notice": "Latest Notice", "notice_date": "Notice Date",
     "response_due": "Respond By", "return_filed": "Return Filed?", "sfr": "SFR", "assessment_source": "Source",
     "transaction_codes": "TCs", "lien_filed": "Lien", "levy_issued": "Levy", "collection_status": "Status",
-    "tolling_days": "Tolling Days", "notes": "Comments",
+    "tolling_days": "Tolling Days", "notes": "Comments", "assigned_to": "Staff",
 }
+STAFF = ("A. Kim", "M. Ruiz", "J. Tate", None)  # who works a client's cases (Assigned to); one client in four unassigned
 
 
 def _period(rng: random.Random, year: int, quarterly: bool) -> str:
@@ -72,6 +73,7 @@ def _case(rng: random.Random, client: dict[str, Any], anchor: date) -> dict[str,
         "collection_status": rng.choice(STATUSES),
         "tolling_days": rng.choice([None] * 8 + [30, 45, 120]),
         "notes": None,
+        "assigned_to": client["staff"],
     }
 
 
@@ -102,7 +104,7 @@ def sample_cases(rows: int, seed: int = 7, anchor: date = date(2026, 11, 21), ba
         n += 1
         individual = rng.random() < 0.65
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}" if individual else f"{rng.choice(BUSINESS)} {rng.choice(SUFFIX)}"
-        client = {"id": f"C{n:05d}", "name": name, "kind": "individual" if individual else "business"}
+        client = {"id": f"C{n:05d}", "name": name, "kind": "individual" if individual else "business", "staff": STAFF[n % len(STAFF)]}
         for _ in range(min(rng.choice([1, 1, 2, 2, 3, 4, 6]), rows - len(cases))):
             case = _case(rng, client, anchor)
             cases.append(_corrupt(rng, case) if rng.random() < bad_share else case)

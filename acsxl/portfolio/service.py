@@ -21,7 +21,7 @@ from acsxl.engine import triage
 from acsxl.engine.parse import combine
 from acsxl.errors import NotRefreshed, OutputError, Terminated
 from acsxl.io.config import Config
-from acsxl.io.inputs import Prefetch
+from acsxl.io.inputs import Prefetch, excel_lock
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
 from acsxl.io.workers import bounded_call, bounded_map
 from acsxl.io.writer import narrowest_mode, write_file, write_table
@@ -30,6 +30,7 @@ from acsxl.portfolio.dates import DATE_STYLES, DEFAULT_DATES
 from acsxl.portfolio.inplace import refresh_workbook
 from acsxl.portfolio.layout import RunInfo, absolute_links, write_portfolio
 from acsxl.portfolio.sheets import our_portfolio
+from acsxl.portfolio.working import Reading, unchanged
 from acsxl.rules.parameters import RULEBOOK
 
 
@@ -76,6 +77,7 @@ class InPlace:
     status: str  # refreshed | beside | not_refreshed
     rows: int = 0
     message: str | None = None
+    notes: list[str] = field(default_factory=list)  # what was typed in its Portfolio that did not go back as it was
 
 
 def read_files(inputs: Sequence[tuple[Path, str]], sheet: str | None, step: Callable[[], None] = lambda: None,
@@ -122,19 +124,36 @@ def triage_rows(values: list[list[Any]], book: Path, as_of: date, sheet: str, da
     return Triaged(triage(frame, as_of, columns=ENGINE_COLUMNS, dates=DATE_STYLES[dates].text), run, warnings=caveats)
 
 
-def write(triaged: Triaged, out: str | Path, csv_raw: bool = False) -> list[str]:
+def previous(out: str | Path | None) -> Reading | None:
+    """What was typed in the portfolio workbook ``out`` replaces (an .xlsx acsxl wrote), read from now on
+    on a thread, so it costs the run little; None when there is none."""
+    if out is None or str(out) == "-" or Path(out).suffix.lower() != ".xlsx" or not Path(out).is_file() or our_portfolio(Path(out)) is None:
+        return None
+    return Reading(Path(out))
+
+
+def write(triaged: Triaged, out: str | Path, csv_raw: bool = False, typed: Reading | None = None) -> list[str]:
     """The portfolio to ``out`` ('-': CSV on standard output); the format follows the extension, .xlsx
     being the formatted workbook. Atomic. CSV text that would start a formula is neutralised unless ``csv_raw``.
-    Returns what the user should know of it: the case lists a workbook links to by absolute address."""
+    A workbook replacing one acsxl wrote gives back what was typed in it (``typed``, the reading begun
+    by ``previous``; else read here), and is not written when that cannot be read, or the old one was
+    saved or opened meanwhile (NotKept).
+    Returns what the user should know of it: the case lists a workbook links to by absolute address,
+    what was typed that did not go back as it was."""
     narrow = triaged.narrowest_mode
     if str(out) == "-" or Path(out).suffix.lower() != ".xlsx":
         write_table(triaged.shown(), out, raw=csv_raw, narrow_to=narrow)
         return []
-    run = replace(triaged.run, output=Path(out))
-    write_file(Path(out), lambda path: write_portfolio(triaged.result, path, run), narrow)
+    path = Path(out)
+    reading = typed or previous(path)
+    kept = triaged.run.kept or (reading.result() if reading else None)
+    run = replace(triaged.run, output=path, kept=kept)
+    notes: list[str] = []
+    write_file(path, lambda target: notes.extend(f"{path}: {n}" for n in write_portfolio(triaged.result, target, run)), narrow,
+               last_look=lambda: unchanged(path, kept if reading else None, excel_lock))
     absolute = absolute_links(run)
-    return [f"the source links to {len(absolute)} case list(s) are absolute addresses, which work on this machine only: write the "
-            "portfolio into a folder the case lists share for links that survive a shared folder"] if absolute else []
+    return notes + ([f"the source links to {len(absolute)} case list(s) are absolute addresses, which work on this machine only: write the "
+                     "portfolio into a folder the case lists share for links that survive a shared folder"] if absolute else [])
 
 
 PARALLEL_REFRESH_FROM = 40  # workbooks; below this, a run refreshes them here (worker processes cost more to start)
@@ -193,4 +212,4 @@ def _refresh_one(task: tuple[Path, pl.DataFrame, RunInfo, tuple[int, int] | None
     except Exception as err:
         return InPlace(str(path), "not_refreshed", rows.height,
                        f"{path}: not refreshed ({type(err).__name__}: {err}); the workbook is as it was")
-    return InPlace(str(path), "beside" if outcome.beside else "refreshed", rows.height, outcome.reason)
+    return InPlace(str(path), "beside" if outcome.beside else "refreshed", rows.height, outcome.reason, outcome.notes)

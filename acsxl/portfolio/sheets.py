@@ -35,6 +35,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet("Portfolio", "portfolio", ("Rank",), "portfolio_sheet"),
     Sheet("Summary", "summary", ("Portfolio as of ",), "summary_sheet"),
     Sheet("Issues", "issues", ("Workbook", "workbook", "No problems found."), "issues_sheet"),  # "workbook": before #24
+    Sheet("Closed notes", "closed notes", ("Missing since", "No notes of closed cases"), "closed_sheet"),
 )
 NAMES = tuple(s.name for s in SHEETS)
 BY_NAME = {s.name: s for s in SHEETS}

@@ -35,12 +35,14 @@ FIELDS: tuple[Field, ...] = (
     Field("collection_status", "status", False, ("Status",)),
     Field("tolling_days", "whole", False, ("Tolling Days",)),
     Field("notes", "text", False, ("Comments",)),
+    # Who works the case: fills the Portfolio's Assigned to column (README, "Your own columns on the Portfolio").
+    Field("assigned_to", "text", False, ("Assigned To", "Assigned", "Assignee", "Staff", "Preparer", "Owner", "Case Owner")),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 REQUIRED = tuple(f.name for f in FIELDS if f.required)
 # What makes a case the case it is: two rows equal in all of these are one case written twice (the
-# name may be spelled differently, the notes may differ).
-FACTS = tuple(f.name for f in FIELDS if f.name not in ("client_name", "notes"))
+# name may be spelled differently, the notes and the assignee may differ).
+FACTS = tuple(f.name for f in FIELDS if f.name not in ("client_name", "notes", "assigned_to"))
 
 
 def header_key(header: str) -> str:

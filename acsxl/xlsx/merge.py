@@ -93,11 +93,12 @@ def merge_sheets(client: Package, ours: Package, names: Sequence[str], replaceab
     our_sheets = ours.sheet_parts()
     for name in names:
         source = our_sheets[name]
-        slug = f"acsxl_{name.lower()}"
+        token = re.sub(r"[^0-9A-Za-z]", "", name)  # part names and relationship ids hold no spaces (an id is an XML name)
+        slug = f"acsxl_{token.lower()}"
         target = targets.get(name)
         if target is None:
             target = _free(client, posixpath.join(folder, "worksheets", f"{slug}.xml"))
-            rel_id = _free_id({r.id for r in client.relationships(book)}, f"rIdAcsxl{name}")
+            rel_id = _free_id({r.id for r in client.relationships(book)}, f"rIdAcsxl{token}")
             client.add_relationship(book, rel_id, f"{RELATIONSHIPS_NS}/worksheet", target)
             tag = f"<sheet name={quoted(name)} sheetId=\"{next_sheet_id}\" {rid_attr}={quoted(rel_id)}/>"
             book_xml = insert_before(book_xml, "</sheets>", tag)

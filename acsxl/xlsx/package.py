@@ -327,6 +327,19 @@ def read_through(path: Path, sheet: str) -> int:
     return rows
 
 
+def part_head(path: Path, sheet: str, size: int = 4096) -> bytes | None:
+    """The first ``size`` bytes of the part of the sheet named ``sheet`` (only they are inflated); None
+    when the package has no such sheet or cannot be read."""
+    try:
+        part = Package.read(path, largest=LARGE_PART).sheet_parts().get(sheet)
+        if part is None:
+            return None
+        with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+            return stream.read(size)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, PackageError):
+        return None
+
+
 def custom_properties(path: Path) -> dict[str, str]:
     """A workbook file's custom document properties (docProps/custom.xml), name -> text; empty when it
     has none or is not a package."""

@@ -13,6 +13,7 @@ import openpyxl
 import polars as pl
 
 from acsxl.cli import main
+from acsxl.portfolio.sheets import NAMES
 
 # From OWASP's CSV injection page and its payload lists: formulas, DDE, leading tab and carriage return.
 PAYLOADS = [
@@ -53,7 +54,7 @@ def test_no_payload_becomes_a_formula_in_any_output(tmp_path: Path) -> None:
 
     assert not [f for f in _formulas(xlsx) if EVIL.search(f)]
     shown = openpyxl.load_workbook(xlsx)
-    for sheet in ("Portfolio", "Summary", "Issues"):
+    for sheet in NAMES:
         assert not [c.coordinate for row in shown[sheet].iter_rows() for c in row if c.data_type == "f" and EVIL.search(str(c.value))], sheet
     top = [c.value for row in shown["Summary"].iter_rows() for c in row if isinstance(c.value, str) and EVIL.search(c.value)]
     assert top, "the Summary shows the payload ids as text"

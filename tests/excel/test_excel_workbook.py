@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import fastexcel
+import openpyxl
 import pytest
 
 from acsxl.cli import main
 from acsxl.excel import button, functions
 from acsxl.excel import workbook as template
 from acsxl.io.reader import read_cases
+from acsxl.portfolio.sheets import NAMES
 from acsxl.xlsx.package import Package
 
 olevba = pytest.importorskip("oletools.olevba")
@@ -75,16 +77,17 @@ def test_the_button_leads_through_the_vba_to_refresh_portfolio(built: Path, monk
 
 def test_the_parts_hold_the_conf_sheet_the_cases_and_the_example_formulas(built: Path) -> None:
     reader = fastexcel.read_excel(str(built))
-    assert reader.sheet_names == ["Start", "Cases", "Portfolio", "Summary", "Issues", "Triage", "xlwings.conf"]
+    assert reader.sheet_names == ["Start", "Cases", *NAMES, "Triage", "xlwings.conf"]
     conf = reader.load_sheet("xlwings.conf", header_row=None).to_polars()
     assert conf.row(0) == ("UDF Modules", template.UDF_MODULE)
     udfs = importlib.import_module(template.UDF_MODULE)
     assert {"ACS_CAUSE", "ACS_DEADLINE", "ACS_TRIAGE"} <= set(dir(udfs))
 
     cases = reader.load_sheet("Cases").to_polars()
-    assert cases.columns[:19] == list(template.canonical_cases().columns)
+    canonical = list(template.canonical_cases().columns)
+    assert cases.columns[:len(canonical)] == canonical
     assert cases.height == 200
-    assert cases.columns[19:] == [header for header, _, _ in template.EXAMPLES]
+    assert cases.columns[len(canonical):] == [header for header, _, _ in template.EXAMPLES]
     xml = sheet_xml(built, "Cases")
     assert '<f>ACS_CAUSE(D2,H2,K2,L2,M2,N2,F2)</f>' in xml
     assert '<f>ACS_DEADLINE(H3,I3,F3,AsOfDay,J3,Q3)</f>' in xml
@@ -96,7 +99,7 @@ def test_the_parts_hold_the_conf_sheet_the_cases_and_the_example_formulas(built:
     assert "Start!$B$4" in Package.read(built.read_bytes()).text("xl/workbook.xml")
     assert re.search(r'<definedName name="AsOfDay">IF\(Start!\$B\$4="",TODAY\(\),Start!\$B\$4\)</definedName>',
                      Package.read(built.read_bytes()).text("xl/workbook.xml"))
-    assert re.search(r'<c r="A1"[^>]* cm="1"[^>]*><f t="array" ref="A1">ACS_TRIAGE\(Cases!A1:S201,AsOfDay\)</f>', sheet_xml(built, "Triage"))
+    assert re.search(r'<c r="A1"[^>]* cm="1"[^>]*><f t="array" ref="A1">ACS_TRIAGE\(Cases!A1:T201,AsOfDay\)</f>', sheet_xml(built, "Triage"))
     for name in button.SHEETS:
         assert "acsxl" in re.search(r"<oddHeader>([^<]*)</oddHeader>", sheet_xml(built, name)).group(1)
 
@@ -112,7 +115,7 @@ def test_refresh_through_the_file_path_fills_the_portfolio_and_leaves_the_cases_
         assert after.parts[names[name]] == before.parts[names[name]], f"{name} changed"
     assert after.parts["xl/vbaProject.bin"] == before.parts["xl/vbaProject.bin"]
     reader = fastexcel.read_excel(str(copy))
-    assert reader.sheet_names == ["Start", "Cases", "Portfolio", "Summary", "Issues", "Triage", "xlwings.conf"]  # replaced in place
+    assert reader.sheet_names == ["Start", "Cases", *NAMES, "Triage", "xlwings.conf"]  # replaced in place
     portfolio = reader.load_sheet("Portfolio").to_polars()
     assert portfolio.height == 200
     assert portfolio.get_column("Rank").to_list() == list(range(1, 201))
@@ -126,9 +129,38 @@ def test_refresh_through_the_file_path_fills_the_portfolio_and_leaves_the_cases_
     assert built_here.summary().startswith(f"Portfolio refreshed as of {AS_OF.isoformat()}: 200 cases, ")
 
 
-def _excel_values(path: Path) -> list[list[Any]]:
-    """The Cases sheet from A1 as xlwings hands a range over: numbers as floats, dates as datetimes, None."""
-    frame = fastexcel.read_excel(str(path)).load_sheet("Cases", header_row=None).to_polars()
+def test_notes_typed_in_the_workbook_survive_the_buttons_refresh_and_acsxl_refresh(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / template.WORKBOOK
+    shutil.copy(built, copy)
+    assert main(["refresh", str(copy), "--as-of", AS_OF.isoformat(), "-q"]) == 0
+    book = openpyxl.load_workbook(copy, keep_vba=True)  # the user types, and saves
+    sheet = book["Portfolio"]
+    headers = {c.value: c.column for c in sheet[1]}
+    typed = {}
+    for r in (2, 7, 30):
+        case = tuple(sheet.cell(r, headers[h]).value for h in ("Client ID", "Form", "Period"))
+        typed[case] = f"note on row {r}"
+        sheet.cell(r, headers["Note"]).value = typed[case]
+        sheet.cell(r, headers["Status"]).value = "open"
+    book.save(copy)
+
+    def notes(path: Path) -> dict[tuple[Any, ...], Any]:
+        frame = fastexcel.read_excel(str(path)).load_sheet("Portfolio", dtypes="string").to_polars()
+        return {(r["Client ID"], r["Form"], r["Period"]): r["Note"] for r in frame.iter_rows(named=True) if r["Note"]}
+
+    # The button's path: what Excel hands over of the Cases, Portfolio and Closed notes sheets, saved or not.
+    typed_cells = (_excel_values(copy, "Portfolio"), _excel_values(copy, "Closed notes"))
+    from_button = button.build_portfolio(_excel_values(copy), copy, AS_OF, tmp_path / "button", typed=typed_cells)
+    assert notes(from_button.path) == typed
+    # The file path, twice.
+    for _ in range(2):
+        assert main(["refresh", str(copy), "--as-of", AS_OF.isoformat(), "-q"]) == 0
+        assert notes(copy) == typed
+
+
+def _excel_values(path: Path, sheet: str = "Cases") -> list[list[Any]]:
+    """A sheet from A1 as xlwings hands a range over: numbers as floats, dates as datetimes, None."""
+    frame = fastexcel.read_excel(str(path)).load_sheet(sheet, header_row=None).to_polars()
     out = []
     for row in frame.iter_rows():
         out.append([datetime(x.year, x.month, x.day) if isinstance(x, date) and not isinstance(x, datetime) else x for x in row])
@@ -260,7 +292,8 @@ def fake_book(tmp_path: Path, names: dict[str, Any] | None = None, summary: list
     values = _excel_values(template.build(tmp_path / "excel"))
     return FakeBook(FakeApp(), tmp_path / template.WORKBOOK, {
         "Start": [["ACS portfolio"]], "Cases": values, "Portfolio": [[template.PLACEHOLDER]],
-        "Summary": summary or [[template.PLACEHOLDER]], "Issues": [[template.PLACEHOLDER]], "Triage": [["Rank"]],
+        "Summary": summary or [[template.PLACEHOLDER]], "Issues": [[template.PLACEHOLDER]], "Closed notes": [[template.PLACEHOLDER]],
+        "Triage": [["Rank"]],
         "xlwings.conf": [["UDF Modules", template.UDF_MODULE]],
     }, names)
 
@@ -274,8 +307,8 @@ def test_the_button_reads_the_cases_once_and_replaces_the_three_sheets_in_place(
                                    f"{app.alerts[0][1].split('cases, ')[1]}")]
     assert "with data problems (see the Issues sheet)" in app.alerts[0][1]
     assert cases.reads == 1 and cases.writes == 0 and book.sheets[1] is cases
-    assert [s.name for s in book.sheets] == ["Start", "Cases", "Portfolio", "Summary", "Issues", "Triage", "xlwings.conf"]
-    assert [s.values for s in book.sheets[2:5]] == [[["from the portfolio workbook"]]] * 3
+    assert [s.name for s in book.sheets] == ["Start", "Cases", *NAMES, "Triage", "xlwings.conf"]
+    assert [s.values for s in book.sheets[2:2 + len(NAMES)]] == [[["from the portfolio workbook"]]] * len(NAMES)
     assert app.log == [step for name in button.SHEETS for step in (f"copy {name}", f"delete {name}", f"rename {name} (2) -> {name}")] + [
         "close portfolio"]
     assert app.status[0] == "acsxl: reading the Cases sheet..." and app.status[-1] is False

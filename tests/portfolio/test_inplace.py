@@ -25,6 +25,7 @@ from acsxl.portfolio.columns import Sources
 from acsxl.portfolio.inplace import is_ours, refresh_workbook
 from acsxl.portfolio.layout import RunInfo
 from acsxl.portfolio.sample import sample_cases
+from acsxl.portfolio.sheets import NAMES
 from acsxl.xlsx.merge import _drop_from_calc_chain
 from acsxl.xlsx.package import Package
 from acsxl.xlsx.stylesheet import _items, merge_styles
@@ -54,7 +55,8 @@ def assert_preserved(original: Package, now: Package) -> None:
     assert all(ours(name) for name in set(now.parts) - set(original.parts))
     # The registers: removing exactly our entries gives back the original bytes.
     book = now.text("xl/workbook.xml")
-    assert re.sub(r'<sheet name="(Portfolio|Summary|Issues)" sheetId="\d+" r:id="rIdAcsxl\w+"/>', "", book) == original.text("xl/workbook.xml")
+    names = "|".join(map(re.escape, NAMES))
+    assert re.sub(rf'<sheet name="({names})" sheetId="\d+" r:id="rIdAcsxl\w+"/>', "", book) == original.text("xl/workbook.xml")
     rels = now.text("xl/_rels/workbook.xml.rels")
     assert re.sub(r'<Relationship Id="rIdAcsxl\w+"[^>]*/>', "", rels) == original.text("xl/_rels/workbook.xml.rels")
     types = now.text("[Content_Types].xml")
@@ -85,7 +87,7 @@ def test_refresh_twice_keeps_every_other_part_byte_for_byte(client: Path) -> Non
 def test_refreshed_workbook_reads_as_a_portfolio(client: Path) -> None:
     assert refresh(client, "2026-11-23") == 0
     book = openpyxl.load_workbook(client, keep_vba=True)
-    assert book.sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert book.sheetnames == ["Cases", "Notes", *NAMES]
     assert set(book.defined_names) >= {"FeeRate"}
     portfolio = book["Portfolio"]
     headers = [c.value for c in portfolio[1]]
@@ -111,7 +113,7 @@ def test_a_sheet_the_client_named_summary_is_never_replaced(tmp_path: Path) -> N
     assert refresh(path, "2026-11-23") == 0
     assert path.read_bytes() == before
     beside = tmp_path / "Own Summary.acsxl-portfolio.xlsx"
-    assert openpyxl.load_workbook(beside).sheetnames == ["Portfolio", "Summary", "Issues"]
+    assert openpyxl.load_workbook(beside).sheetnames == list(NAMES)
     # ... and the next folder run does not take that portfolio for a case list.
     assert main(["triage", str(tmp_path), "--as-of", "2026-11-23", "--out", str(tmp_path / "firm.csv"), "-q"]) == 0
     assert pl.read_csv(tmp_path / "firm.csv").height == 30
@@ -283,14 +285,14 @@ def test_a_workbook_written_with_single_quoted_attributes_is_refreshed_soundly(t
     assert refresh(client, "2026-11-23") == 0
     now = Package.read(client.read_bytes())
     ids = re.findall(r"""sheetId=["'](\d+)["']""", now.text("xl/workbook.xml"))
-    assert len(ids) == 5 and len(set(ids)) == 5
+    assert len(ids) == 2 + len(NAMES) and len(set(ids)) == len(ids)
     assert all(len(re.findall(r"\bcount=", m)) <= 1 for m in re.findall(r"<\w+\b[^>]*>", now.text("xl/styles.xml")))
     assert now.untyped_parts() == []
     opened = openpyxl.load_workbook(client)
-    assert opened.sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert opened.sheetnames == ["Cases", "Notes", *NAMES]
     assert opened["Portfolio"].max_row == 21
     assert refresh(client, "2026-11-24") == 0  # and again: our sheets are found and replaced, not added twice
-    assert openpyxl.load_workbook(client, read_only=True).sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert openpyxl.load_workbook(client, read_only=True).sheetnames == ["Cases", "Notes", *NAMES]
 
 
 def test_a_package_typing_its_parts_by_override_only_gets_a_type_for_every_part_we_add(tmp_path: Path) -> None:
@@ -356,7 +358,7 @@ def test_a_portfolio_excel_resaved_under_other_part_names_is_still_recognised(cl
     after = Package.read(client.read_bytes())
     assert "xl/worksheets/sheet3.xml" in after.parts and "xl/worksheets/acsxl_portfolio.xml" not in after.parts
     assert "xl/tables/table9.xml" not in after.parts  # the old table went with its sheet
-    assert openpyxl.load_workbook(client, keep_vba=True).sheetnames == ["Cases", "Notes", "Portfolio", "Summary", "Issues"]
+    assert openpyxl.load_workbook(client, keep_vba=True).sheetnames == ["Cases", "Notes", *NAMES]
     assert "as of 12/01/2026" in after.text("xl/worksheets/sheet3.xml")
 
 

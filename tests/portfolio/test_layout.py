@@ -16,6 +16,7 @@ from acsxl.cli import main
 from acsxl.io.reader import Source
 from acsxl.portfolio.columns import Sources
 from acsxl.portfolio.layout import RunInfo, absolute_links, link_target
+from acsxl.portfolio.sheets import NAMES
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 AS_OF = "2026-03-02"
@@ -58,11 +59,11 @@ def test_the_run_finishes_with_a_skipped_file(portfolio) -> None:
 
 def test_sheets_table_frozen_panes_and_properties(portfolio) -> None:
     wb = openpyxl.load_workbook(portfolio["out"])
-    assert wb.sheetnames == ["Portfolio", "Summary", "Issues"]
+    assert wb.sheetnames == list(NAMES)
     ws = wb["Portfolio"]
     assert ws.freeze_panes == "C2"  # the header row, rank and name
     table = ws.tables["PortfolioTable"]
-    assert table.ref == "A1:Z7" and table.tableStyleInfo.showRowStripes
+    assert table.ref == "A1:AC7" and table.tableStyleInfo.showRowStripes
     assert wb.properties.title == "acsxl portfolio"
     assert AS_OF in wb.properties.subject
     next_action = next(c.column_letter for c in ws[1] if c.value == "Next action")
@@ -173,7 +174,7 @@ def test_conditional_formats_cover_the_risk_columns(portfolio) -> None:
 def test_the_portfolio_prints_its_working_columns(portfolio) -> None:
     ws = openpyxl.load_workbook(portfolio["out"])["Portfolio"]
     headers = [c.value for c in ws[1]]
-    assert ws.print_area == "'Portfolio'!$A$1:$J$1048575" and headers[9] == "Stage"
+    assert ws.print_area == "'Portfolio'!$A$1:$M$1048575" and headers[12] == "Note"
 
 
 def test_source_cells_link_to_the_source_row(portfolio) -> None:
@@ -397,12 +398,12 @@ def test_every_sheet_prints_landscape_one_page_wide_with_page_numbers_and_repeat
     out = tmp_path / "p.xlsx"
     assert main(["triage", str(SAMPLE), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
     book = openpyxl.load_workbook(out)
-    for name in ("Portfolio", "Summary", "Issues"):
+    for name in NAMES:
         sheet = book[name]
         assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize in (1, "1"), name
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth in (1, None) and sheet.page_setup.fitToHeight == 0
         assert "Page &P of &N" in sheet.oddFooter.right.text and "&F" in sheet.oddFooter.left.text
-        assert sheet.print_title_rows == ("$1:$1" if name != "Summary" else None), name
+        assert sheet.print_title_rows == ("$1:$1" if name in ("Portfolio", "Issues") else None), name  # no closed notes yet: no table
 
 
 def test_the_issues_sheet_is_a_worklist_by_workbook_and_row_with_links(tmp_path) -> None:

@@ -21,6 +21,7 @@ from real_workbooks import SHARED_WORKBOOKS, cases_csv, listed, with_cases_sheet
 
 from acsxl.cli import main
 from acsxl.portfolio.inplace import beside_path
+from acsxl.portfolio.sheets import NAMES
 from acsxl.xlsx.package import CONTENT_TYPES, Package, rels_name
 from acsxl.xlsx.stylesheet import _items
 
@@ -28,7 +29,7 @@ pytestmark = pytest.mark.skipif(not (SHARED_WORKBOOKS / "list.tsv").is_file(),
                                 reason=f"the real workbooks are not beside the repository ({SHARED_WORKBOOKS})")
 LISTED = listed() if (SHARED_WORKBOOKS / "list.tsv").is_file() else []
 AS_OF = ("2026-11-23", "2026-11-24")
-OURS = ("Portfolio", "Summary", "Issues")
+OURS = NAMES
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 
@@ -92,7 +93,8 @@ def _without_ours(name: str, text: str) -> str:
         return re.sub(r'<Default Extension="rels" ContentType="[^"]*"/>(?=</Types>)', "", text)
     if name.endswith(".rels"):
         return re.sub(r'<Relationship Id="rIdAcsxl\w+"[^>]*/>', "", text)
-    return re.sub(r'<(\w+:)?sheet name="(Portfolio|Summary|Issues)" sheetId="\d+" [\w:]+="rIdAcsxl\w+"/>', "", text)
+    ours = "|".join(map(re.escape, NAMES))
+    return re.sub(rf'<(\w+:)?sheet name="({ours})" sheetId="\d+" [\w:]+="rIdAcsxl\w+"/>', "", text)
 
 
 def assert_kept(copy: Package, now: Package) -> None:
