@@ -260,17 +260,33 @@ def _table(reader: Any, path: Path, chosen: str, aliases: Mapping[str, str] | No
 
 
 def _load(reader: Any, path: Path, chosen: str, header: int) -> Any:
-    as_text: dict[str, str] = {}
+    return _typed_load(reader, path, chosen, {}, header_row=header)
+
+
+def _typed_load(reader: Any, path: Path, sheet: str, as_text: dict[str, str], **options: Any) -> Any:
+    """A sheet as one Arrow batch, each column typed as its cells are (``as_text``: header -> "string"
+    for those read as text whatever they hold). A column of mixed cells is read as text, parsed value
+    by value downstream: fastexcel types a column of numbers with one text cell ("n/a", "$1,200") as
+    numbers with that cell blank, and what was typed there would be lost (it reports the cells it
+    could not convert: they decide). A column of only error cells (#NAME?) is read as text, the errors
+    blank."""
     while True:
         try:
-            return reader.load_sheet(chosen, header_row=header, dtypes=as_text or None, schema_sample_rows=None, eager=True)
+            loaded = reader.load_sheet(sheet, dtypes=as_text or None, schema_sample_rows=None, **options)
+            batch, errors = loaded.to_arrow_with_errors()
         except fastexcel.CalamineCellError as err:
             found = ERROR_COLUMN.search(str(err))
             if found is None or found.group(1) in as_text:
-                raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
+                raise UnreadableInput(f"{path}: sheet {sheet!r} cannot be read ({first_line(err)})") from None
             as_text[found.group(1)] = "string"
+            continue
         except Exception as err:
-            raise UnreadableInput(f"{path}: sheet {chosen!r} cannot be read ({first_line(err)})") from None
+            raise UnreadableInput(f"{path}: sheet {sheet!r} cannot be read ({first_line(err)})") from None
+        names = {column.absolute_index: column.name for column in loaded.selected_columns}
+        mixed = {names[e.position[1]] for e in (errors.errors if errors is not None else ()) if e.position[1] in names} - set(as_text)
+        if not mixed:
+            return batch
+        as_text.update(dict.fromkeys(mixed, "string"))
 
 
 def load_columns(path: Path, sheets: Sequence[str], wanted: Callable[[str], bool], as_text: Collection[str] = ()) -> dict[str, Any]:
@@ -278,24 +294,9 @@ def load_columns(path: Path, sheets: Sequence[str], wanted: Callable[[str], bool
     header ``wanted`` accepts, each sheet as one Arrow batch; the headers in ``as_text`` read as text
     (a number as written, 1002 not 1002.0), the rest typed as their cells. Raises UnreadableInput."""
     reader, _ = open_workbook(path)
-    found = {}
-    for sheet in sheets:
-        if sheet not in reader.sheet_names:
-            continue
-        texts = dict.fromkeys(as_text, "string")
-        while True:
-            try:
-                found[sheet] = reader.load_sheet(sheet, header_row=0, use_columns=lambda column: wanted(column.name), dtypes=texts or None,
-                                                 schema_sample_rows=None, eager=True)
-                break
-            except fastexcel.CalamineCellError as err:  # a column of only error cells: read as text (the errors as blanks)
-                column = ERROR_COLUMN.search(str(err))
-                if column is None or column.group(1) in texts:
-                    raise UnreadableInput(f"{path}: sheet {sheet!r} cannot be read ({first_line(err)})") from None
-                texts[column.group(1)] = "string"
-            except Exception as err:
-                raise UnreadableInput(f"{path}: sheet {sheet!r} cannot be read ({first_line(err)})") from None
-    return found
+    return {sheet: _typed_load(reader, path, sheet, dict.fromkeys(as_text, "string"), header_row=0,
+                               use_columns=lambda column: wanted(column.name))
+            for sheet in sheets if sheet in reader.sheet_names}
 
 
 def header_row(path: Path, sheet: str) -> int | None:

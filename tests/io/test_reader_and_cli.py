@@ -90,6 +90,29 @@ def test_a_value_of_another_kind_far_down_a_column_is_kept(tmp_path) -> None:
     assert out.get_column("issues").null_count() == out.height
 
 
+def test_text_in_a_column_of_amounts_with_cents_is_kept_as_typed(tmp_path) -> None:
+    """fastexcel types a column of non-whole numbers with one text cell as numbers, that cell blank
+    (even with every row sampled): "n/a" in a Balance column would read as a missing balance. The
+    cells it could not convert make the column text, so the row says what was found."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "c.xlsx"))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_row(0, 0, [*HEADER[:6], "Tolling Days"])
+    for r in range(1, 40):
+        sheet.write_row(r, 0, [f"A{r}", "Ann", 1040, 2023, 8200.75 + r, "CP504", 30.5])
+    sheet.write_string(7, 4, "n/a")
+    sheet.write_string(9, 6, "thirty")
+    book.close()
+    cases = read_cases(tmp_path / "c.xlsx")
+    assert cases.frame.row(6, named=True)["balance"] == "n/a" and cases.frame.row(8, named=True)["tolling_days"] == "thirty"
+    assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-11-02", "--out", str(tmp_path / "t.csv"), "-q"]) == 0
+    by_source = {r["source"]: r for r in pl.read_csv(tmp_path / "t.csv", infer_schema=False).iter_rows(named=True)}
+    assert 'balance: "n/a" is not a number' in by_source["c.xlsx, Cases, row 8"]["issues"]
+    assert '"thirty"' in by_source["c.xlsx, Cases, row 10"]["issues"]
+    assert by_source["c.xlsx, Cases, row 9"]["balance"] == "8208.75"
+
+
 def test_rows_keep_their_sheet_numbers_below_blank_rows(tmp_path) -> None:
     """A table that starts lower down (blank, styled or empty-formula rows above it): fastexcel takes the
     first row with a value as the headers, and the cases keep their own sheet row numbers, so the

@@ -79,6 +79,7 @@ def test_notes_typed_in_the_portfolio_survive_two_refreshes_with_changed_inputs(
     unassigned = pick(first, 1, unassigned=True)[0]
     typed = {case: {"Status": f"working {i}", "Note": f"12153 faxed for {case[0]} {case[1]} {case[2]}"} for i, case in enumerate(noted)}
     typed[noted[0]]["Fee quoted"] = 1500
+    typed[noted[3]]["Fee quoted"] = 1250.5
     typed[noted[1]]["Note"] = datetime(2026, 11, 24)  # "11/24" typed: the application made it a date
     typed.setdefault(unassigned, {})["Assigned to"] = "B. Okafor"
     type_into(out, typed, new_column="Fee quoted")
@@ -98,7 +99,8 @@ def test_notes_typed_in_the_portfolio_survive_two_refreshes_with_changed_inputs(
         assert second[case]["Status"] == typed[case]["Status"], case
         expected = "11/24/2026" if case == noted[1] else typed[case]["Note"]
         assert second[case]["Note"] == expected, case
-    assert second[noted[0]]["Fee quoted"] == 1500
+    assert second[noted[0]]["Fee quoted"] == 1500 and second[noted[3]]["Fee quoted"] == 1250.5
+    type_into(out, {noted[4]: {"Fee quoted": "TBD"}})  # text among the amounts: the column comes back as text, nothing lost
     assert second[unassigned]["Assigned to"] == "B. Okafor"
     assert gone not in second
     closed = rows_of(out, CLOSED)
@@ -113,7 +115,7 @@ def test_notes_typed_in_the_portfolio_survive_two_refreshes_with_changed_inputs(
     for case in noted:
         assert third[case]["Status"] == typed[case]["Status"], case
     assert third[gone]["Note"] == typed[gone]["Note"]
-    assert third[noted[0]]["Fee quoted"] == 1500
+    assert [third[noted[k]]["Fee quoted"] for k in (0, 3, 4)] == ["1500", "1250.5", "TBD"]
     assert rows_of(out, CLOSED) == []
     assert openpyxl.load_workbook(out)[CLOSED]["A1"].value.startswith("No notes of closed cases")
 
