@@ -26,11 +26,13 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from acsxl.excel import MODULE, WORKBOOK
 from acsxl.excel import functions as f
 from acsxl.io.writer import atomic_write
-from acsxl.portfolio.columns import COLUMNS
+from acsxl.portfolio.columns import COLUMNS, MONEY
+from acsxl.portfolio.dates import DATE_STYLES, DEFAULT_DATES
+from acsxl.portfolio.layout import PAGE_FOOTER
 from acsxl.portfolio.sample import sample_cases
 from acsxl.portfolio.sheets import PLACEHOLDER as PLACEHOLDER_START
 from acsxl.portfolio.sheets import SHEETS
-from acsxl.rules.schema import HEADER_ALIASES, header_key
+from acsxl.rules.schema import FIELD_BY_NAME, HEADER_ALIASES, header_key
 
 TEMPLATE = "quickstart_standalone.xlsm"  # inside the xlwings package
 MACRO = "SampleCall"
@@ -62,7 +64,8 @@ EXAMPLES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 STEPS = (
     "1. Put your cases on the Cases sheet, one row per client and tax period, under its headers (aliases such as "
     "'Client #' or 'Balance Due' work too).",
-    "2. Press Refresh portfolio: the Portfolio, Summary, Issues and Closed notes sheets are rebuilt; the Cases sheet is never changed.",
+    "2. Press Refresh portfolio: the Portfolio, Summary, Issues and Closed notes sheets are rebuilt (what you typed in the "
+    "Portfolio's Status, Assigned to and Note columns stays with its case); the Cases sheet is never changed.",
     "3. Worksheet functions (Windows): once per workbook, xlwings tab > Import Functions. Then =ACS_CAUSE(...), "
     "=ACS_DEADLINE(...) and the others work; the Cases sheet's last four columns and the Triage sheet use them.",
     "Leave 'As of' empty to triage as of today, or enter a date to look at another day.",
@@ -119,14 +122,15 @@ def _write(path: Path, project: bytes) -> None:
     workbook.set_properties({"title": "ACS portfolio", "author": "acsxl", "created": CREATED})
     workbook.add_vba_project(io.BytesIO(project), is_stream=True)
     workbook.set_vba_name("ThisWorkbook")
+    day = DATE_STYLES[DEFAULT_DATES].number_format  # as the Portfolio shows dates
     formats = {
-        "title": workbook.add_format({"bold": True, "font_size": 16}),
+        "title": workbook.add_format({"bold": True, "font_size": 14}),
         "bold": workbook.add_format({"bold": True}),
-        "header": workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "bottom": 1}),
-        "formula header": workbook.add_format({"bold": True, "bg_color": "#E2EFDA", "bottom": 1}),
-        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        "input date": workbook.add_format({"num_format": "yyyy-mm-dd", "bg_color": "#FFF2CC", "border": 1}),
-        "money": workbook.add_format({"num_format": "$#,##0.00"}),
+        "heading": workbook.add_format({"bold": True, "bottom": 1}),
+        "header": workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"}),  # the table style colours it
+        "date": workbook.add_format({"num_format": day}),
+        "input date": workbook.add_format({"num_format": day, "bg_color": "#FFF2CC", "border": 1}),
+        "money": workbook.add_format({"num_format": MONEY}),
         "wrap": workbook.add_format({"text_wrap": True, "valign": "top"}),
     }
     _start_sheet(workbook, formats)
@@ -144,11 +148,13 @@ def _write(path: Path, project: bytes) -> None:
     workbook.close()
 
 
+START_WIDTHS = (10, 14, 86)  # characters: the labels, the as-of date, the text beside and below them
+
+
 def _start_sheet(workbook: xlsxwriter.Workbook, formats: dict[str, Any]) -> None:
     sheet = workbook.add_worksheet("Start")
-    sheet.set_column(0, 0, 14)
-    sheet.set_column(1, 1, 14)
-    sheet.set_column(2, 2, 100)
+    for i, width in enumerate(START_WIDTHS):
+        sheet.set_column(i, i, width)
     sheet.write(0, 0, "ACS portfolio", formats["title"])
     sheet.write(1, 0, "Why each IRS balance is in collections, where it is in the notice sequence, which deadline is running.")
     sheet.write(3, 0, "As of", formats["bold"])
@@ -156,9 +162,15 @@ def _start_sheet(workbook: xlsxwriter.Workbook, formats: dict[str, Any]) -> None
     sheet.write(3, 2, "empty: today")
     sheet.data_validation(3, 1, 3, 1, {"validate": "date", "criteria": ">", "value": date(2000, 1, 1),
                                        "error_message": "Enter a date, or leave the cell empty for today."})
-    for i, step in enumerate(STEPS):
-        sheet.write(6 + i, 0, step)
+    sheet.write(5, 0, "What to do", formats["heading"])
+    width = sum(START_WIDTHS)
+    for i, step in enumerate(STEPS):  # each step across the three columns, wrapped, its row tall enough for it
+        sheet.merge_range(6 + i, 0, 6 + i, len(START_WIDTHS) - 1, step, formats["wrap"])
+        sheet.set_row(6 + i, 15 * -(-len(step) // (width - 4)))
+    sheet.set_header(f'&L&"-,Bold"ACS portfolio&R{WORKBOOK}')
+    sheet.set_footer(PAGE_FOOTER)
     sheet.set_landscape()
+    sheet.set_paper(1)  # Letter
     sheet.fit_to_pages(1, 1)
     sheet.insert_button(1, 2, {"macro": MACRO, "caption": "Refresh portfolio", "width": 160, "height": 36,
                                "x_offset": 420, "description": "Rebuild the Portfolio, Summary, Issues and Closed notes sheets from the Cases sheet"})
@@ -166,35 +178,61 @@ def _start_sheet(workbook: xlsxwriter.Workbook, formats: dict[str, Any]) -> None
 
 
 def _cases_sheet(workbook: xlsxwriter.Workbook, cases: pl.DataFrame, formats: dict[str, Any]) -> None:
+    """The sample cases as a table in the Portfolio's style, under the human headers the schema declares
+    (each reads back as its column), then the example formula columns."""
     sheet = workbook.add_worksheet("Cases")
     columns = {name: i for i, name in enumerate(cases.columns)}
-    sheet.write_row(0, 0, cases.columns, formats["header"])
+    headers = [FIELD_BY_NAME[name].header for name in cases.columns] + [header for header, _, _ in EXAMPLES]
+    kinds = [FIELD_BY_NAME[name].kind for name in cases.columns]
     for r, row in enumerate(cases.iter_rows(), start=1):
         for c, value in enumerate(row):
+            value = _as_typed(value, kinds[c])  # a sample column with one bad value is text: its good values go in as typed
             if isinstance(value, date):
                 sheet.write_datetime(r, c, value, formats["date"])
-            elif cases.columns[c] == "balance" and isinstance(value, int | float):
-                sheet.write_number(r, c, value, formats["money"])
+            elif isinstance(value, int | float):
+                sheet.write_number(r, c, value, formats["money"] if cases.columns[c] == "balance" else None)
             elif value is not None:
                 sheet.write(r, c, value)
     first = len(cases.columns)
+    widths = {}
     for k, (header, name, fields) in enumerate(EXAMPLES):
         col = first + k
-        sheet.write(0, col, header, formats["formula header"])
         answers = _cached(name, cases)
+        widths[header] = max(len(str(a)) for a in answers if a is not None) if any(a is not None for a in answers) else 0
         for r in range(cases.height):
             refs = ",".join("AsOfDay" if field == "as_of" else xl_rowcol_to_cell(r + 1, columns[field]) for field in fields)
             value = answers[r]
             fmt = formats["date"] if isinstance(value, date) else None
             sheet.write_formula(r + 1, col, f"={name}({refs})", fmt, _cell_value(value))
-    sheet.freeze_panes(1, 1)
+    sheet.add_table(0, 0, cases.height, len(headers) - 1, {"name": "CasesTable", "style": "Table Style Medium 2",
+                                                           "columns": [{"header": h, "header_format": formats["header"]} for h in headers]})
+    # Widths sized to the content, from the header's longest word and its filter button up to 30 characters.
+    longest = cases.select(pl.col(c).cast(pl.String).str.len_chars().max() for c in cases.columns).row(0)
+    widths.update({FIELD_BY_NAME[name].header: 11 if cases.schema[name] == pl.Date else n or 0 for name, n in zip(cases.columns, longest, strict=True)})
+    for i, header in enumerate(headers):
+        sheet.set_column(i, i, min(30, max(max(len(word) for word in header.split()) + 3, widths[header] + 2)))
+    sheet.freeze_panes(1, 2)  # the headers, the client id and name
+    sheet.set_header(f'&L&"-,Bold"Cases&R{WORKBOOK}')
+    sheet.set_footer(PAGE_FOOTER)
     sheet.set_landscape()
+    sheet.set_paper(1)  # Letter
     sheet.fit_to_pages(1, 0)
-    sheet.autofilter(0, 0, cases.height, first + len(EXAMPLES) - 1)
-    widths = {"client_name": 24, "transaction_codes": 16, "notes": 30, "balance": 14}
-    for name, i in columns.items():
-        sheet.set_column(i, i, widths.get(name, 13))
-    sheet.set_column(first, first + len(EXAMPLES) - 1, 16)
+    sheet.repeat_rows(0)
+
+
+def _as_typed(value: Any, kind: str) -> Any:
+    """A value of a date or number column as a spreadsheet holds it: a date or a number where the text
+    is one (the sample's deliberate mistakes, "n/a" or "not a date", stay text)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if kind == "date":
+            return date.fromisoformat(value)
+        if kind in ("number", "whole"):
+            return float(value)
+    except ValueError:
+        pass
+    return value
 
 
 def _cached(name: str, cases: pl.DataFrame) -> list[Any]:

@@ -13,30 +13,31 @@ class Field:
     kind: str  # text, number, whole, date, flag, form, period, notice, status, source, taxpayer_type, tcs
     required: bool = False
     aliases: tuple[str, ...] = ()
+    header: str = ""  # how acsxl heads the column where it writes a case list (the Excel workbook's Cases sheet); reads back as this field
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("client_id", "text", True, ("Client", "Client #", "Client No", "Client Number", "Client ID")),
-    Field("client_name", "text", False, ("Name", "Taxpayer", "Client Name", "Taxpayer Name")),
-    Field("taxpayer_type", "taxpayer_type", False, ("Type", "Entity Type", "Taxpayer Type")),
-    Field("form", "form", True, ("Form Type", "Return", "Return Type")),
-    Field("tax_period", "period", True, ("Tax Year", "Period", "Year", "Quarter", "Tax Period")),
-    Field("balance", "number", True, ("Balance Due", "Amount Due", "Amount Owed")),
-    Field("assessed_date", "date", False, ("Assessment Date", "Date Assessed", "Assessed")),
-    Field("last_notice", "notice", False, ("Notice", "Latest Notice", "Notice Code", "Letter", "Last Notice")),
-    Field("notice_date", "date", False, ("Date of Notice", "Letter Date")),
-    Field("response_due", "date", False, ("Due Date", "Pay By", "Respond By", "Response Due")),
-    Field("return_filed", "flag", False, ("Filed", "Return Filed?")),
-    Field("sfr", "flag", False, ("Substitute for Return", "6020(b)", "SFR")),
-    Field("assessment_source", "source", False, ("Source", "Assessment Type")),
-    Field("transaction_codes", "tcs", False, ("TCs", "TC", "Transaction Codes")),
-    Field("lien_filed", "flag", False, ("Lien", "NFTL", "Lien Filed")),
-    Field("levy_issued", "flag", False, ("Levy", "Levy Issued")),
-    Field("collection_status", "status", False, ("Status",)),
-    Field("tolling_days", "whole", False, ("Tolling Days",)),
-    Field("notes", "text", False, ("Comments",)),
+    Field("client_id", "text", True, ("Client", "Client #", "Client No", "Client Number", "Client ID"), header="Client ID"),
+    Field("client_name", "text", False, ("Name", "Taxpayer", "Client Name", "Taxpayer Name"), header="Name"),
+    Field("taxpayer_type", "taxpayer_type", False, ("Type", "Entity Type", "Taxpayer Type"), header="Type"),
+    Field("form", "form", True, ("Form Type", "Return", "Return Type"), header="Form"),
+    Field("tax_period", "period", True, ("Tax Year", "Period", "Year", "Quarter", "Tax Period"), header="Period"),
+    Field("balance", "number", True, ("Balance Due", "Amount Due", "Amount Owed"), header="Balance"),
+    Field("assessed_date", "date", False, ("Assessment Date", "Date Assessed", "Assessed"), header="Assessed"),
+    Field("last_notice", "notice", False, ("Notice", "Latest Notice", "Notice Code", "Letter", "Last Notice"), header="Last notice"),
+    Field("notice_date", "date", False, ("Date of Notice", "Letter Date"), header="Notice date"),
+    Field("response_due", "date", False, ("Due Date", "Pay By", "Respond By", "Response Due"), header="Response due"),
+    Field("return_filed", "flag", False, ("Filed", "Return Filed?"), header="Return filed"),
+    Field("sfr", "flag", False, ("Substitute for Return", "6020(b)", "SFR"), header="SFR"),
+    Field("assessment_source", "source", False, ("Source", "Assessment Type"), header="Assessment source"),
+    Field("transaction_codes", "tcs", False, ("TCs", "TC", "Transaction Codes"), header="TCs"),
+    Field("lien_filed", "flag", False, ("Lien", "NFTL", "Lien Filed"), header="Lien filed"),
+    Field("levy_issued", "flag", False, ("Levy", "Levy Issued"), header="Levy issued"),
+    Field("collection_status", "status", False, ("Status",), header="Collection status"),
+    Field("tolling_days", "whole", False, ("Tolling Days",), header="Tolling days"),
+    Field("notes", "text", False, ("Comments",), header="Notes"),
     # Who works the case: fills the Portfolio's Assigned to column (README, "Your own columns on the Portfolio").
-    Field("assigned_to", "text", False, ("Assigned To", "Assigned", "Assignee", "Staff", "Preparer", "Owner", "Case Owner")),
+    Field("assigned_to", "text", False, ("Assigned To", "Assigned", "Assignee", "Staff", "Preparer", "Owner", "Case Owner"), header="Assigned to"),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 REQUIRED = tuple(f.name for f in FIELDS if f.required)

@@ -24,6 +24,7 @@ from acsxl.excel import button, functions
 from acsxl.excel import workbook as template
 from acsxl.io.reader import read_cases
 from acsxl.portfolio.sheets import NAMES
+from acsxl.rules.schema import FIELD_BY_NAME, HEADER_ALIASES, header_key
 from acsxl.xlsx.package import Package
 
 olevba = pytest.importorskip("oletools.olevba")
@@ -85,7 +86,9 @@ def test_the_parts_hold_the_conf_sheet_the_cases_and_the_example_formulas(built:
 
     cases = reader.load_sheet("Cases").to_polars()
     canonical = list(template.canonical_cases().columns)
-    assert cases.columns[:len(canonical)] == canonical
+    # Human headers, each one read back as its column (the schema declares both).
+    assert cases.columns[:len(canonical)] == [FIELD_BY_NAME[name].header for name in canonical]
+    assert [HEADER_ALIASES[header_key(h)] for h in cases.columns[:len(canonical)]] == canonical
     assert cases.height == 200
     assert cases.columns[len(canonical):] == [header for header, _, _ in template.EXAMPLES]
     xml = sheet_xml(built, "Cases")
