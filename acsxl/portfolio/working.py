@@ -214,7 +214,8 @@ def with_kept(result: pl.DataFrame, kept: Kept | None, as_of: date, date_text: s
     notes = list(kept.notes)
     dropped = old.filter(pl.col("__i").is_null()).height - gone.height
     if dropped:
-        notes.append(f"{dropped} case(s) no longer in the case lists had only an assignee in the Portfolio: not kept on the Closed notes sheet")
+        notes.append(f"{dropped} case(s) no longer in the case lists had no status, note or column of yours, only an assignee: "
+                     "not kept on the Closed notes sheet")
     closed = closed_rows(gone, own, as_of)
     return Merged(out, closed, notes, int(on_portfolio) + closed.height)
 
