@@ -78,3 +78,24 @@ def make_client_workbook(path: Path, rows: int = 30, own_summary: bool = False) 
         workbook.add_worksheet("Summary").write(0, 0, "The firm's own summary, not acsxl's")
     workbook.close()
     return path
+
+
+def without_our_sheets(book_xml: str) -> str:
+    """A client's workbook part with the entries a refresh adds taken out: our sheets and the print areas
+    and titles of our sheets (what the part was before the first refresh, byte for byte, but for an
+    empty ``<definedNames/>``, which holds ours once there are: compare through ``empty_names_dropped``)."""
+    import re
+
+    from acsxl.portfolio.sheets import NAMES
+
+    tags = re.findall(r"<(?:\w+:)?sheet\b[^>]*/>", book_xml)
+    ours = {str(i) for i, tag in enumerate(tags) if re.search(r'\bname="([^"]*)"', tag).group(1) in NAMES}
+    book_xml = re.sub(r'<definedName name="_xlnm\.Print_(?:Area|Titles)" localSheetId="(\d+)">[^<]*</definedName>',
+                      lambda m: "" if m.group(1) in ours else m.group(0), book_xml)
+    book_xml = empty_names_dropped(book_xml)
+    names = "|".join(map(re.escape, NAMES))
+    return re.sub(rf'<(\w+:)?sheet name="({names})" sheetId="\d+" [\w:]+="rIdAcsxl\w+"/>', "", book_xml)
+
+
+def empty_names_dropped(book_xml: str) -> str:
+    return book_xml.replace("<definedNames></definedNames>", "").replace("<definedNames/>", "")

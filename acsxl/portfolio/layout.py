@@ -574,8 +574,8 @@ PAGE_FOOTER = "&L&8&F, &A&R&8Page &P of &N"  # the file and sheet on the left, p
 
 def print_setup(sheet, declared: Sheet, run: RunInfo, header_row: bool) -> None:
     """How a sheet prints: its header (acsxl's mark, the as-of date), a footer with the file, the sheet and
-    page X of Y, landscape on Letter, one page wide; the header row on every page when it has one.
-    (In a client's workbook, where acsxl adds no defined names, the header row is not repeated.)"""
+    page X of Y, landscape on Letter, one page wide; the header row on every page when it has one (in
+    a client's workbook too: ``acsxl.xlsx.merge.with_print_names``)."""
     sheet.set_header(page_header(declared, run))
     sheet.set_footer(PAGE_FOOTER)
     sheet.set_landscape()

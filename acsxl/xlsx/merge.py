@@ -121,7 +121,7 @@ def merge_sheets(client: Package, ours: Package, names: Sequence[str], replaceab
 
     for part in removed - set(client.parts):
         client.drop_content_type(part)
-    client.put(book, book_xml)
+    client.put(book, with_print_names(book_xml, ours.text(our_book), names))
     client.put(styles_rel.target, merged.styles)
     calc = next((r for r in book_rels.values() if r.kind == "calcChain"), None)
     if calc is not None and calc.target in client.parts and replaced_ids:
@@ -133,6 +133,46 @@ def merge_sheets(client: Package, ours: Package, names: Sequence[str], replaceab
             client.drop_content_type(calc.target)
             client.remove_relationship(book, calc)
     return client
+
+
+PRINT_NAMES = ("_xlnm.Print_Area", "_xlnm.Print_Titles")  # a sheet's print area and the rows repeated on every page
+_DEFINED = re.compile(r"<definedName\b([^>]*)>([^<]*)</definedName>")
+
+
+def _sheet_positions(book_xml: str) -> dict[str, int]:
+    """Each sheet's place in the workbook's sheet list (what a defined name's localSheetId counts), by name, folded."""
+    return {attributes(tag).get("name", "").casefold(): i for i, tag in enumerate(re.findall(r"<sheet\b[^>]*/>", book_xml))}
+
+
+def with_print_names(book_xml: str, our_book_xml: str, names: Sequence[str]) -> str:
+    """The client's workbook part with the print areas and print titles of ``names`` as ``our_book_xml``
+    defines them, for those sheets where they now are; the ones a previous run put there replaced, the
+    client's own names (of its own sheets, or any other) left as they were."""
+    ours, client = _sheet_positions(our_book_xml), _sheet_positions(book_xml)
+    moved = {ours[n.casefold()]: client[n.casefold()] for n in names if n.casefold() in ours and n.casefold() in client}
+    wanted = []
+    for found in _DEFINED.finditer(our_book_xml):
+        attrs = attributes(f"<definedName{found.group(1)}>")
+        local = attrs.get("localSheetId", "")
+        if attrs.get("name") in PRINT_NAMES and local.isdigit() and int(local) in moved:
+            wanted.append(f'<definedName name="{attrs["name"]}" localSheetId="{moved[int(local)]}">{found.group(2)}</definedName>')
+    targets = {str(i) for i in moved.values()}
+
+    def stale(found: re.Match[str]) -> str:
+        attrs = attributes(f"<definedName{found.group(1)}>")
+        return "" if attrs.get("name") in PRINT_NAMES and attrs.get("localSheetId") in targets else found.group(0)
+
+    book_xml = _DEFINED.sub(stale, book_xml)
+    if not wanted:
+        return book_xml.replace("<definedNames></definedNames>", "")  # emptied of ours: a defined-names element may not be empty
+    if "<definedNames>" in book_xml:
+        return insert_before(book_xml, "</definedNames>", "".join(wanted))
+    if "<definedNames/>" in book_xml:
+        return book_xml.replace("<definedNames/>", "<definedNames>" + "".join(wanted) + "</definedNames>", 1)
+    # After the sheets and what the schema puts between them and the defined names (CT_Workbook's order).
+    after = max((book_xml.find(end) + len(end) for end in ("</sheets>", "</functionGroups>", "<functionGroups/>", "</externalReferences>")
+                 if end in book_xml), default=-1)
+    return book_xml[:after] + "<definedNames>" + "".join(wanted) + "</definedNames>" + book_xml[after:]
 
 
 def _free(package: Package, part: str) -> str:

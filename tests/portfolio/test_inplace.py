@@ -14,7 +14,7 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from client_workbook import make_client_workbook
+from client_workbook import make_client_workbook, without_our_sheets
 
 from acsxl.cli import main
 from acsxl.engine import triage
@@ -55,8 +55,7 @@ def assert_preserved(original: Package, now: Package) -> None:
     assert all(ours(name) for name in set(now.parts) - set(original.parts))
     # The registers: removing exactly our entries gives back the original bytes.
     book = now.text("xl/workbook.xml")
-    names = "|".join(map(re.escape, NAMES))
-    assert re.sub(rf'<sheet name="({names})" sheetId="\d+" r:id="rIdAcsxl\w+"/>', "", book) == original.text("xl/workbook.xml")
+    assert without_our_sheets(book) == original.text("xl/workbook.xml")
     rels = now.text("xl/_rels/workbook.xml.rels")
     assert re.sub(r'<Relationship Id="rIdAcsxl\w+"[^>]*/>', "", rels) == original.text("xl/_rels/workbook.xml.rels")
     types = now.text("[Content_Types].xml")
@@ -105,6 +104,19 @@ def test_refreshed_workbook_reads_as_a_portfolio(client: Path) -> None:
     expected = triage(read_cases(client).frame, date(2026, 11, 23))
     shown = pl.read_excel(client, sheet_name="Portfolio")
     assert shown.get_column("Client ID").to_list() == expected.get_column("client_id").to_list()
+
+
+def test_our_sheets_print_inside_the_clients_workbook_as_in_a_portfolio_and_its_names_stay(client: Path) -> None:
+    for _ in range(2):  # twice: the names of the first refresh are replaced, not added to
+        assert refresh(client, "2026-11-23") == 0
+        book = openpyxl.load_workbook(client, keep_vba=True)
+        assert book["Portfolio"].print_area == "'Portfolio'!$A$1:$M$1048575"
+        assert book["Portfolio"].print_title_rows == "$1:$1" and book["Issues"].print_title_rows == "$1:$1"
+        assert book["Summary"].print_title_rows is None
+        assert not book["Cases"].print_area and set(book.defined_names) >= {"FeeRate"}
+        assert book["Notes"].defined_names["LocalTotal"].attr_text == "Notes!$B$1"  # the client's own sheet-level name
+        xml = Package.read(client.read_bytes()).text("xl/workbook.xml")
+        assert xml.count("_xlnm.Print_Area") == 1 and xml.count("_xlnm.Print_Titles") == 2
 
 
 def test_a_sheet_the_client_named_summary_is_never_replaced(tmp_path: Path) -> None:
