@@ -30,6 +30,7 @@ class Source:
     label: str
     path: Path
     sheet: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()  # (canonical column, the header it had in the file)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class CaseList:
     columns: list[str] = field(default_factory=list)  # the canonical columns found
     unrecognised: list[str] = field(default_factory=list)  # headers kept as the user's own columns
     problems: list[str] = field(default_factory=list)  # file-level problems: a column lost (the run exits 1)
+    headers: dict[str, str] = field(default_factory=dict)  # canonical column -> the header it had in the file
 
     @property
     def rows(self) -> int:
@@ -50,7 +52,7 @@ class CaseList:
 
     @property
     def source(self) -> Source:
-        return Source(self.label, self.path, self.sheet)
+        return Source(self.label, self.path, self.sheet, tuple(self.headers.items()))
 
 
 class NotCaseList(UnreadableInput):
@@ -125,6 +127,7 @@ def _unique_headers(cells: Sequence[Any]) -> list[str]:
 def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int, label: str,
                stamp: tuple[int, int] | None, aliases: Mapping[str, str] | None = None) -> CaseList:
     frame, warnings = canonical_columns(raw, path, aliases)
+    headers = {name: str(raw.columns[i]) for i, name in canonical_names(raw.columns, aliases).items()}
     frame = (
         frame.with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
         .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))  # blank rows keep their numbers
@@ -142,7 +145,7 @@ def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int,
         raise UnreadableInput(f"{path}: no case rows under the headers")
     columns = [f.name for f in FIELDS if f.name in frame.columns]
     unrecognised = [c for c in frame.columns if c not in columns and c != "source_row" and not c.startswith("__UNNAMED__")]
-    return CaseList(path, sheet, frame, warnings, label, stamp, columns, unrecognised, file_problems(label, columns, unrecognised))
+    return CaseList(path, sheet, frame, warnings, label, stamp, columns, unrecognised, file_problems(label, columns, unrecognised), headers)
 
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}

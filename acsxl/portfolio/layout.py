@@ -33,6 +33,7 @@ from acsxl.portfolio.sheets import OUTPUT_MARK, SHEETS, Sheet
 from acsxl.portfolio.working import CLOSED_HEADERS, TYPED_MARK, Kept, with_kept
 from acsxl.rules.catalogue import STAGES
 from acsxl.rules.parameters import RULEBOOK
+from acsxl.rules.schema import FIELDS
 from acsxl.xlsx.package import Package, rels_name
 from acsxl.xlsx.rows import Fill, Part, write_with_rows
 from acsxl.xlsx.template import hyperlinks, stretched, with_hyperlinks
@@ -77,21 +78,24 @@ def page_header(sheet: Sheet, run: RunInfo) -> str:
     return sheet.page_header(run.day(run.as_of), RULEBOOK.version)
 
 
+COLUMN_HEADERS = {**cols.HEADERS, **{f.name: f.header for f in FIELDS}}  # a problem's column, where no file names it
 ISSUE_COLUMNS = {"Workbook": 40, "Sheet": 12, "Row": 7, "Column": 16, "Message": 70, "Value found": 24, "Client": 12, "Portfolio rank": 9}
 
 
 def issue_rows(result: pl.DataFrame, sources: Sources) -> pl.DataFrame:
-    """One row per problem: workbook, sheet, row, column, message, value found, client, portfolio rank,
-    and (not shown) the source the row came from, for its link."""
+    """One row per problem: workbook, sheet, row, column (as the file heads it, else as acsxl does),
+    message, value found, client, portfolio rank, and (not shown) the source the row came from, for its link."""
     problems = (
         result.filter(pl.col("problems").is_not_null())
         .select("rank", "client_id", "source_file", "source_row", "problems")
         .explode("problems")
+        .with_columns(pl.col("problems").struct.field("field").alias("field"))
         .join(sources.frame(), on="source_file", how="left", maintain_order="left")
+        .join(sources.headers(), on=["source_file", "field"], how="left", maintain_order="left")
     )
     return problems.select(
         pl.coalesce("workbook", pl.lit("(cases given directly)")).alias("Workbook"), pl.col("sheet").alias("Sheet"),
-        pl.col("source_row").alias("Row"), pl.col("problems").struct.field("field").alias("Column"),
+        pl.col("source_row").alias("Row"), pl.coalesce("header", pl.col("field").replace(COLUMN_HEADERS)).alias("Column"),
         pl.col("problems").struct.field("message").alias("Message"), pl.col("problems").struct.field("value").alias("Value found"),
         pl.col("client_id").cast(pl.String).alias("Client"), pl.col("rank").alias("Portfolio rank"),
         "source_file", (pl.col("problems").struct.field("kind") == "unverified").alias("unverified"),

@@ -132,7 +132,7 @@ def test_rows_keep_their_sheet_numbers_below_blank_rows(tmp_path) -> None:
     assert cases.frame["source_row"].to_list() == [6, 8]
     assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-02-20", "--out", str(tmp_path / "p.xlsx"), "-q"]) == 0
     out = openpyxl.load_workbook(tmp_path / "p.xlsx")
-    assert [(r[2], r[3]) for r in out["Issues"].iter_rows(min_row=2, values_only=True)] == [(8, "balance")]
+    assert [(r[2], r[3]) for r in out["Issues"].iter_rows(min_row=2, values_only=True)] == [(8, HEADER[4])]  # the file's header
     source = next(c.column_letter for c in out["Portfolio"][1] if c.value == HEADERS["source"])
     assert sorted(c.hyperlink.location for c in out["Portfolio"][source][1:]) == ["'Cases'!A6", "'Cases'!A8"]
 

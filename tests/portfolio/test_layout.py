@@ -285,7 +285,7 @@ def test_issues_sheet_lists_each_problem_and_the_skipped_file(portfolio) -> None
     issues = pl.read_excel(portfolio["out"], sheet_name="Issues")
     assert issues.columns == ["Workbook", "Sheet", "Row", "Column", "Message", "Value found", "Client", "Portfolio rank"]
     d = issues.filter(pl.col("Client") == "D")
-    assert sorted(d["Column"].to_list()) == ["balance", "last_notice"]
+    assert sorted(d["Column"].to_list()) == ["Balance", "Notice"]  # as the case list heads its columns
     assert set(d["Value found"].to_list()) == {"n/a", "CP777"}
     assert d["Row"].to_list() == [5, 5] and d["Workbook"][0].endswith("cases.csv")
     skipped = issues.filter(pl.col("Column") == "(file skipped)")
@@ -332,7 +332,7 @@ def test_a_bad_value_with_separators_in_it_is_one_issue_naming_its_column(tmp_pa
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(out), "-q"]) == 0
     issues = pl.read_excel(out, sheet_name="Issues")
     assert issues.select("Column", "Message", "Value found", "Row").rows() == [
-        ("balance", '"n/a; see: notes" is not a number', "n/a; see: notes", 2)]
+        ("Balance", '"n/a; see: notes" is not a number', "n/a; see: notes", 2)]
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     assert pl.read_csv(tmp_path / "p.csv")["issues"].to_list() == ['balance: "n/a; see: notes" is not a number']
 
@@ -384,7 +384,7 @@ def test_text_longer_than_an_excel_cell_is_cut_visibly_and_said_never_silently(t
     assert len(cut) >= 3 and any(v.startswith("N" * 1000) for v in cut) and any(v.startswith("X" * 1000) for v in cut)
     issues = pl.read_excel(out, sheet_name="Issues")
     said = issues.filter(pl.col("Message") == "cut at Excel's 32,767-character limit; whole in the CSV")
-    assert set(said["Column"]) == {"notes", "client_name"} and set(said["Client"]) == {"A1"}
+    assert set(said["Column"]) == {"Notes", "Name"} and set(said["Client"]) == {"A1"}
     assert main(["triage", str(cases), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv"), "-q"]) == 0
     whole = pl.read_csv(tmp_path / "p.csv", infer_schema=False)
     assert note in whole["notes"].to_list() and not any(CUT_MARK in str(v) for v in whole.row(0))
