@@ -78,7 +78,7 @@ def read_kept(path: Path) -> Kept | None:
         raise NotKept(f"{path}: cannot be read ({err.strerror or err}); left as it is, so nothing typed in its Portfolio is lost") from None
     mark = _TYPED.search(part_head(path, PORTFOLIO) or b"")
     if mark is not None and int(mark.group(1)) == 0:  # as acsxl wrote it, nothing typed: nothing to read
-        return Kept(_empty(()).drop("__closed"), (), stamp)
+        return Kept(_empty(()), (), stamp)
     try:
         batches = load_columns(path, (PORTFOLIO, CLOSED), _user_column, as_text=TEXT_HEADERS)
     except UnreadableInput as err:
@@ -120,15 +120,15 @@ def _kept(frames: dict[str, pl.DataFrame], stamp: tuple[int, int] | None, label:
         if MISSING_SINCE in named.values():
             since = next(c for c, name in named.items() if name == MISSING_SINCE)
             text = text.with_columns(_as_date(frame.get_column(since)).alias(MISSING_SINCE))
-        missing = [BY_NAME[k].header for k in ("client_id", "client_name") if k not in named.values()]
-        if len(missing) == 2 or any(k not in named.values() for k in ("form", "tax_period")):
+        unnamed = {"client_id", "client_name"} <= set(KEY) - set(named.values())
+        if unnamed or any(k not in named.values() for k in ("form", "tax_period")):
             notes.append(f"its {sheet} sheet has no {', '.join(BY_NAME[k].header for k in KEY if k not in named.values())} column: "
                          "what is typed there cannot be matched to the cases and goes to the Closed notes sheet")
         parts.append(text.with_columns(pl.lit(sheet == CLOSED).alias("__closed")))
     typed = [*WORKING, *own]
     if not parts:
         return Kept(_empty(own), tuple(own), stamp, tuple(notes))
-    rows = pl.concat([_empty(own), *parts], how="diagonal_relaxed")
+    rows = pl.concat([_empty(own).with_columns(pl.lit(False).alias("__closed")), *parts], how="diagonal_relaxed")
     text_columns = [c for c in (*KEY, *WORKING, "source") if c in rows.columns]
     rows = rows.with_columns(pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in text_columns)
     rows = rows.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in typed)).sort("__closed", maintain_order=True).drop("__closed")
@@ -144,8 +144,7 @@ def _as_date(column: pl.Series) -> pl.Series:
 
 
 def _empty(own: Sequence[str]) -> pl.DataFrame:
-    return pl.DataFrame(schema={**dict.fromkeys((*KEY, *WORKING, "source"), pl.String), MISSING_SINCE: pl.Date, **dict.fromkeys(own, pl.Null),
-                                "__closed": pl.Boolean})
+    return pl.DataFrame(schema={**dict.fromkeys((*KEY, *WORKING, "source"), pl.String), MISSING_SINCE: pl.Date, **dict.fromkeys(own, pl.Null)})
 
 
 def _norm(column: str) -> pl.Expr:

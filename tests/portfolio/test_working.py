@@ -257,3 +257,15 @@ def test_the_portfolio_says_how_many_rows_hold_typed_values_so_an_untouched_one_
     assert b"<!--acsxl typed 3-->" in part_head(out, PORTFOLIO)
     assert triage(cases, out, "2026-11-25")[0] == 0  # written by acsxl with notes in it: read back, kept
     assert sorted(case_of(r) for r in rows_of(out) if r["Note"] == "typed") == sorted(noted)
+
+
+def test_notes_that_cannot_be_matched_to_a_case_are_kept_on_the_closed_notes_sheet_and_said() -> None:
+    # The user deleted the Name and Client ID columns of the Portfolio: the notes cannot find their cases.
+    kept = kept_from_values([["Form", "Period", "Note"], ["1040", 2022.0, "keep me"]], None, "p.xlsx")
+    assert kept.notes and "no Client ID, Name column" in kept.notes[0]
+    result = pl.DataFrame({"client_id": ["C1"], "client_name": ["Ann Lee"], "form": ["1040"], "tax_period": ["2022"], "problems": [None]},
+                          schema_overrides={"problems": pl.List(pl.Struct({"field": pl.String, "message": pl.String,
+                                                                          "value": pl.String, "kind": pl.String}))})
+    merged = with_kept(result, kept, date(2026, 11, 30), "%m/%d/%Y")
+    assert merged.result.get_column("note").to_list() == [None]
+    assert merged.closed.get_column("note").to_list() == ["keep me"] and merged.notes == list(kept.notes)
