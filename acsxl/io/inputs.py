@@ -21,7 +21,7 @@ from acsxl.errors import UnreadableInput
 from acsxl.rules.schema import HEADER_ALIASES, header_key
 from acsxl.rules.values import text
 from acsxl.xlsx.package import Package, PackageError, package_sizes
-from acsxl.xlsx.scan import first_value_row
+from acsxl.xlsx.scan import first_value_cell
 
 # fastexcel logs a warning for every column of mixed cell types it reads as text; such columns are
 # normal in case lists (a bad row among dates) and parsed value by value, so the warning is noise.
@@ -164,6 +164,9 @@ class LoadedSheet:
     sheet: str
     first_row: int = 2
     warning: str | None = None  # said with the file's warnings: where the rows' numbers could not be checked
+    # The sheet column (0-based) of the batch's first column, where it is known for sure: 0 when the
+    # sheet's first value is in column A (the range fastexcel reads then starts there); else None.
+    first_column: int | None = None
 
 
 TOP_ROWS = 30  # rows looked at for the header row when the first one does not look like it
@@ -210,14 +213,17 @@ def load_sheet(path: Path, sheet: str | None, aliases: Mapping[str, str] | None 
         chosen = candidates[0]
     elif chosen != candidates[0]:
         notes.append(f"{path.name}: read sheet {chosen!r} (the first sheet, {candidates[0]!r}, has no case-list headers)")
-    first = header_row(path, chosen) if INPUT_FORMATS[path.suffix.lower()].ooxml else 1
+    found = header_cell(path, chosen) if INPUT_FORMATS[path.suffix.lower()].ooxml else None
+    first, first_column = (found[0], 0 if found[1] == "A" else None) if found else (None, None)
+    if first is None and not INPUT_FORMATS[path.suffix.lower()].ooxml:
+        first = 1
     if first is None:
         notes.append(f"{path.name}: sheet {chosen!r}: could not find the header row in the file's XML; rows are numbered as if the "
                      "headers were on row 1")
         first = 1
     if above:
         notes.append(f"{path.name}: sheet {chosen!r}: the headers are on row {first + above}; the rows above them are not cases")
-    return LoadedSheet(batch, chosen, first + above + 1, "; ".join(notes) or None)
+    return LoadedSheet(batch, chosen, first + above + 1, "; ".join(notes) or None, first_column)
 
 
 MACRO_SHEETS = ("xlMacrosheet", "xlIntlMacrosheet")  # Excel 4 macro sheets: the reader (calamine) cannot open a workbook with one
@@ -304,12 +310,19 @@ def header_row(path: Path, sheet: str) -> int | None:
     Blank rows above a table (a title left out, a table moved down) are skipped by fastexcel, so the
     rows it returns are numbered from here, not from row 1. None when the sheet cannot be scanned
     (a package fastexcel reads but this does not): the caller says so."""
+    found = header_cell(path, sheet)
+    return None if found is None else found[0]
+
+
+def header_cell(path: Path, sheet: str) -> tuple[int, str | None] | None:
+    """The sheet row (1-based) fastexcel takes the headers from, and the column letters of its first
+    value (``header_row``)."""
     try:
         part = Package.read(path, largest=1 << 20).sheet_parts().get(sheet)
         if part is None:
             return None
         with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
-            return first_value_row(xml) or 1
+            return first_value_cell(xml) or (1, None)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, PackageError):
         return None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from xlsxwriter.utility import xl_col_to_name
 
 from acsxl.errors import UnreadableInput
 from acsxl.io.inputs import PARALLEL_FROM, LoadedSheet, Prefetch, checked, first_line, is_csv, load_sheet
@@ -31,6 +32,7 @@ class Source:
     path: Path
     sheet: str | None = None
     headers: tuple[tuple[str, str], ...] = ()  # (canonical column, the header it had in the file)
+    cells: tuple[tuple[str, str], ...] = ()  # (canonical column, its column letters in the sheet), where known for sure
 
 
 @dataclass
@@ -45,6 +47,7 @@ class CaseList:
     unrecognised: list[str] = field(default_factory=list)  # headers kept as the user's own columns
     problems: list[str] = field(default_factory=list)  # file-level problems: a column lost (the run exits 1)
     headers: dict[str, str] = field(default_factory=dict)  # canonical column -> the header it had in the file
+    letters: dict[str, str] = field(default_factory=dict)  # canonical column -> its column letters in the sheet, where known
 
     @property
     def rows(self) -> int:
@@ -52,7 +55,7 @@ class CaseList:
 
     @property
     def source(self) -> Source:
-        return Source(self.label, self.path, self.sheet, tuple(self.headers.items()))
+        return Source(self.label, self.path, self.sheet, tuple(self.headers.items()), tuple(self.letters.items()))
 
 
 class NotCaseList(UnreadableInput):
@@ -77,7 +80,8 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
         loaded = prefetched(path, sheet, stamp) if prefetched else None
         loaded = loaded or load_sheet(path, sheet, aliases)
         raw, sheet_name, first_row, note = pl.from_arrow(loaded.batch), loaded.sheet, loaded.first_row, loaded.warning
-    cases = _case_list(raw, path, sheet_name, first_row, label or path.name, stamp, aliases)
+    cases = _case_list(raw, path, sheet_name, first_row, label or path.name, stamp, aliases,
+                       None if is_csv(path) else loaded.first_column)
     if note:  # how the file was read (an encoding, a separator, where its table starts)
         cases.warnings.append(note)
     return cases
@@ -86,7 +90,7 @@ def read_cases(path: str | Path, sheet: str | None = None, label: str | None = N
 def read_rows(rows: Sequence[Sequence[Any]], label: str, sheet: str | None = None, first_row: int = 2) -> CaseList:
     """A case list handed over as values, headers in the first row: an Excel range, for instance.
     ``first_row`` is the sheet row of the first case, for ``source_row``."""
-    return _case_list(value_frame(rows, label), Path(label), sheet, first_row, label, None)
+    return _case_list(value_frame(rows, label), Path(label), sheet, first_row, label, None, first_column=0)  # from A
 
 
 def value_frame(rows: Sequence[Sequence[Any]], label: str) -> pl.DataFrame:
@@ -125,9 +129,12 @@ def _unique_headers(cells: Sequence[Any]) -> list[str]:
 
 
 def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int, label: str,
-               stamp: tuple[int, int] | None, aliases: Mapping[str, str] | None = None) -> CaseList:
+               stamp: tuple[int, int] | None, aliases: Mapping[str, str] | None = None, first_column: int | None = None) -> CaseList:
+    """``first_column``: the sheet column (0-based) of ``raw``'s first column, where it is known for sure."""
     frame, warnings = canonical_columns(raw, path, aliases)
-    headers = {name: str(raw.columns[i]) for i, name in canonical_names(raw.columns, aliases).items()}
+    found = canonical_names(raw.columns, aliases)
+    headers = {name: str(raw.columns[i]) for i, name in found.items()}
+    letters = {name: xl_col_to_name(first_column + i) for i, name in found.items()} if first_column is not None else {}
     frame = (
         frame.with_columns(pl.int_range(first_row, first_row + pl.len(), dtype=pl.Int64).alias("source_row"))
         .filter(~pl.all_horizontal(pl.exclude("source_row").is_null()))  # blank rows keep their numbers
@@ -145,7 +152,8 @@ def _case_list(raw: pl.DataFrame, path: Path, sheet: str | None, first_row: int,
         raise UnreadableInput(f"{path}: no case rows under the headers")
     columns = [f.name for f in FIELDS if f.name in frame.columns]
     unrecognised = [c for c in frame.columns if c not in columns and c != "source_row" and not c.startswith("__UNNAMED__")]
-    return CaseList(path, sheet, frame, warnings, label, stamp, columns, unrecognised, file_problems(label, columns, unrecognised), headers)
+    return CaseList(path, sheet, frame, warnings, label, stamp, columns, unrecognised, file_problems(label, columns, unrecognised), headers,
+                    letters)
 
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}

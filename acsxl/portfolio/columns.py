@@ -110,9 +110,10 @@ class Sources:
             schema={"source_file": pl.Int64, "label": pl.String, "workbook": pl.String, "sheet": pl.String, "prefix": pl.String})
 
     def headers(self) -> pl.DataFrame:
-        """Each file's headers: (source_file, the canonical column, the header it had in the file)."""
-        return pl.DataFrame([(i, name, header) for i, s in enumerate(self.files) for name, header in s.headers],
-                            schema={"source_file": pl.Int64, "field": pl.String, "header": pl.String}, orient="row")
+        """Each file's headers: (source_file, the canonical column, the header it had in the file, its
+        column letters in the sheet where known)."""
+        return pl.DataFrame([(i, name, header, dict(s.cells).get(name)) for i, s in enumerate(self.files) for name, header in s.headers],
+                            schema={"source_file": pl.Int64, "field": pl.String, "header": pl.String, "letters": pl.String}, orient="row")
 
 
 def issues_text(problems: pl.Expr) -> pl.Expr:

@@ -98,7 +98,7 @@ def issue_rows(result: pl.DataFrame, sources: Sources) -> pl.DataFrame:
         pl.col("source_row").alias("Row"), pl.coalesce("header", pl.col("field").replace(COLUMN_HEADERS)).alias("Column"),
         pl.col("problems").struct.field("message").alias("Message"), pl.col("problems").struct.field("value").alias("Value found"),
         pl.col("client_id").cast(pl.String).alias("Client"), pl.col("rank").alias("Portfolio rank"),
-        "source_file", (pl.col("problems").struct.field("kind") == "unverified").alias("unverified"),
+        "source_file", "letters", (pl.col("problems").struct.field("kind") == "unverified").alias("unverified"),
     )
 
 
@@ -368,9 +368,11 @@ def _template_link(workbook: xlsxwriter.Workbook, sheet, column: int) -> None:
 
 def _links(rows: pl.DataFrame, row: str, column: str, run: RunInfo) -> tuple[memoryview | bytes, memoryview | bytes]:
     """Links in ``column`` of a sheet of ``rows`` (from its second row), each to the row named in ``row``
-    of the workbook its ``source_file`` is (inside this workbook when written into it); the first rows
-    only, as Excel allows."""
-    cells = rows.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"), pl.col(row).alias("row"))
+    of the workbook its ``source_file`` is (inside this workbook when written into it), at the cell of
+    the column ``letters`` names where ``rows`` has them (an issue's own cell); the first rows only, as
+    Excel allows."""
+    cells = rows.head(MAX_LINKS).select(pl.int_range(2, pl.len() + 2).alias("at"), pl.col("source_file").alias("key"), pl.col(row).alias("row"),
+                                        *(["letters"] if "letters" in rows.columns else []))
     inside = run.inside.resolve() if run.inside else None
     # Only the files these rows came from (one, for a workbook refreshed in place): resolving every
     # file of the run for each workbook made a folder refresh quadratic (issue #23).
@@ -559,7 +561,7 @@ def _list_heights(sheet, table: pl.DataFrame, first: int) -> None:
 def issue_table(result: pl.DataFrame, run: RunInfo) -> pl.DataFrame:
     """The Issues sheet's rows as a worklist: by workbook, sheet and row, a file's own problems (skipped,
     not refreshed, a column lost) before its rows'; the notes that a row used an unverified amount after
-    all the problems to fix, in the same order. ``source_file`` (for the links) and ``unverified`` are
+    all the problems to fix, in the same order. ``source_file`` and ``letters`` (for the links) and ``unverified`` are
     dropped before the sheet is written."""
     issues = issue_rows(result, run.sources)
     kinds = (("(file skipped)", run.skipped), ("(file problem)", run.file_problems), ("(not refreshed)", run.not_refreshed),
@@ -592,7 +594,7 @@ def print_setup(sheet, declared: Sheet, run: RunInfo, header_row: bool) -> None:
 def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Book) -> Rows | None:
     """Every problem and every file skipped, with its first row (the template the streamed rows follow):
     headers as the Portfolio's, the Row cells linking to the row in its workbook."""
-    rows, run = book.issues.drop("source_file", "unverified"), book.run
+    rows, run = book.issues.drop("source_file", "letters", "unverified"), book.run
     print_setup(sheet, declared, run, header_row=rows.height > 0)
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")

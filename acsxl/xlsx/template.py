@@ -31,21 +31,23 @@ def stretched(package: Package, part: str, frame: pl.DataFrame, first_row: int =
 
 def hyperlinks(cells: pl.DataFrame, targets: pl.DataFrame, column: str) -> tuple[memoryview | bytes, memoryview | bytes]:
     """The content of a sheet's ``<hyperlinks>`` and the relationships of its external links, for a link
-    in ``column`` on each of ``cells``' rows: ``at`` (the link's sheet row), ``key`` (its target) and
-    ``row`` (the row it goes to). ``targets`` has one row per ``key``: ``uri`` (another file; null: this
-    workbook) and ``sheet`` (the sheet it goes to). Text from ``targets`` is escaped once per target.
-    No ``display`` attribute: the cell shows its own text."""
+    in ``column`` on each of ``cells``' rows: ``at`` (the link's sheet row), ``key`` (its target),
+    ``row`` (the row it goes to) and, optionally, ``letters`` (the column it goes to; null or absent:
+    A). ``targets`` has one row per ``key``: ``uri`` (another file; null: this workbook) and ``sheet``
+    (the sheet it goes to). Text from ``targets`` is escaped once per target. No ``display`` attribute:
+    the cell shows its own text."""
     targets = targets.select(
         "key", "uri", "sheet",
         escaped_attribute(pl.col("uri")).alias("target"),
-        escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True) + pl.lit("'!A")).alias("place"),
+        escaped_attribute(pl.lit("'") + pl.col("sheet").str.replace_all("'", "''", literal=True) + pl.lit("'!")).alias("place"),
     )
-    rows = (cells.select(pl.col("at").cast(pl.String), "key", "row")
+    letters = pl.col("letters").fill_null("A") if "letters" in cells.columns else pl.lit("A")
+    rows = (cells.select(pl.col("at").cast(pl.String), "key", "row", letters.alias("letters"))
             .join(targets, on="key", how="inner", maintain_order="left")
             .filter(pl.col("row").is_not_null() & (pl.col("uri").is_not_null() | pl.col("sheet").is_not_null())))
     if rows.height == 0:
         return b"", b""
-    location = pl.concat_str([pl.lit(' location="'), pl.col("place"), pl.col("row").cast(pl.String), pl.lit('"')])
+    location = pl.concat_str([pl.lit(' location="'), pl.col("place"), pl.col("letters"), pl.col("row").cast(pl.String), pl.lit('"')])
     rel_id = pl.concat_str([pl.lit("rIdL"), pl.col("at")])
     xml = rows.select(
         pl.concat_str([pl.lit(f'<hyperlink ref="{column}'), pl.col("at"), pl.lit('"'),

@@ -135,6 +135,23 @@ def test_rows_keep_their_sheet_numbers_below_blank_rows(tmp_path) -> None:
     assert [(r[2], r[3]) for r in out["Issues"].iter_rows(min_row=2, values_only=True)] == [(8, HEADER[4])]  # the file's header
     source = next(c.column_letter for c in out["Portfolio"][1] if c.value == HEADERS["source"])
     assert sorted(c.hyperlink.location for c in out["Portfolio"][source][1:]) == ["'Cases'!A6", "'Cases'!A8"]
+    assert out["Issues"]["C2"].hyperlink.location == "'Cases'!E8"  # the problem's own cell: Balance Due, column E
+
+
+def test_an_issue_links_to_its_cell_only_where_the_column_is_known_for_sure(tmp_path) -> None:
+    """A table that starts in column C: the reader's columns start wherever the sheet's first used
+    column is, which the start of the sheet cannot prove; the link goes to the row (column A)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "c.xlsx"))
+    sheet = book.add_worksheet("Cases")
+    sheet.write_row(0, 2, HEADER[:7])
+    sheet.write_row(1, 2, ["A1", "Ann", 1040, 2023, "n/a", "CP14", "02/16/2026"])
+    sheet.write(40, 0, "a note far below, in column A")
+    book.close()
+    assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-02-20", "--out", str(tmp_path / "p.xlsx"), "-q"]) == 0
+    issues = openpyxl.load_workbook(tmp_path / "p.xlsx")["Issues"]
+    assert issues["D2"].value == "Balance Due" and issues["C2"].hyperlink.location == "'Cases'!A2"
 
 
 @pytest.mark.parametrize("xml, row", [
@@ -274,7 +291,7 @@ def test_rows_whose_numbers_cannot_be_checked_are_said_to_be_so(tmp_path, monkey
     does not), the rows are numbered from row 2 and the run says so, instead of pointing elsewhere silently."""
     from acsxl.io import inputs
 
-    monkeypatch.setattr(inputs, "header_row", lambda path, sheet: None)
+    monkeypatch.setattr(inputs, "header_cell", lambda path, sheet: None)
     workbook(tmp_path / "c.xlsx", [HEADER, ["A1", "Ann", 1040, 2023, 8200, "CP14", datetime(2026, 2, 16), True, "x"]])
     assert main(["triage", str(tmp_path / "c.xlsx"), "--as-of", "2026-11-23", "--out", str(tmp_path / "p.csv")]) == 0
     assert "could not find the header row" in capsys.readouterr().err
