@@ -6,8 +6,8 @@ The VBA project is the one inside xlwings' own quickstart workbook (``quickstart
 ``RunPython "import <workbook name>; <workbook name>.main()"``). So the module beside the workbook is
 named after it, and its ``main()`` is the button's entry point.
 
-Sheets: Start (the button, the as-of date, what to do), Cases (the sample cases under the canonical
-headers, with example =ACS_... formulas in four columns), empty Portfolio, Summary, Issues and Closed notes sheets
+Sheets: Start (the button, the as-of date, what to do), Cases (the sample cases as a table under
+the human headers the schema declares, with example =ACS_... formulas in four columns), empty Portfolio, Summary, Issues and Closed notes sheets
 (marked as acsxl's, so a refresh replaces them where they are), Triage (one =ACS_TRIAGE formula that
 spills) and xlwings.conf (UDF Modules)."""
 
