@@ -112,7 +112,7 @@ def _beside(path: Path, frame: pl.DataFrame, run: RunInfo, reason: str) -> Refre
         raise NotRefreshed(str(err)) from None
     notes: list[str] = []
     atomic_write(beside, lambda p: notes.extend(write_portfolio(frame, p, replace(run, inside=None, not_refreshed=[], kept=kept))),
-                 last_look=lambda: unchanged(beside, kept, excel_lock), narrow_to=narrowest_mode([path]))
+                 last_look=lambda: unchanged(beside, kept), narrow_to=narrowest_mode([path]))
     return Refreshed(path, frame.height, beside, f"{path}: not changed: {reason}; its portfolio is in {beside.name}",
                      [f"{beside}: {note}" for note in notes])
 

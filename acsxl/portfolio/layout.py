@@ -261,7 +261,7 @@ def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book:
         column_formats={c.header: _cell_format(c, frame.schema[c.name], run) for c in columns},
         dtype_formats={pl.Date: run.date_style.number_format},
         column_widths={c.header: _pixels(widths[c.name]) for c in columns},
-        header_format={"bold": True, "text_wrap": True, "valign": "top"},
+        header_format=HEADER_FORMAT,
         freeze_panes=(1, FROZEN_COLUMNS),
         autofit=False,
     )
@@ -273,7 +273,7 @@ def portfolio_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book:
         return None
     _highlights(workbook, sheet, columns, last)
     _template_link(workbook, sheet, next(i for name, i in col.items() if _column(name).link))
-    return Rows(frame, formulas=_formulas(frame), height=_row_height(frame, widths))
+    return Rows(frame, formulas=_formulas(frame), height=_row_heights({c: widths[c] for c in frame.columns if _column(c).wrap}))
 
 
 def _cell_format(column: cols.Column, dtype: pl.DataType, run: RunInfo) -> dict[str, Any]:
@@ -326,11 +326,28 @@ def _height(widths: Mapping[str, int]) -> pl.Expr:
     return lines.clip(1, 6).cast(pl.Int64) * 15
 
 
-def _row_height(frame: pl.DataFrame, widths: Mapping[str, int]) -> pl.Expr:
-    """The Portfolio's row heights (``_height`` over its wrapped columns); null where that is the
-    sheet's default height."""
-    height = _height({c: widths[c] for c in frame.columns if _column(c).wrap})
+def _row_heights(widths: Mapping[str, int]) -> pl.Expr:
+    """A sheet's row heights (``_height`` over the wrapped columns ``widths`` names); null where that is
+    the sheet's default height (fewer bytes to write)."""
+    height = _height(widths)
     return pl.when(height != ROW_HEIGHT).then(height)
+
+
+HEADER_FORMAT = {"bold": True, "text_wrap": True, "valign": "top"}  # the header row of the Portfolio's tables
+
+
+def _worklist(workbook: xlsxwriter.Workbook, sheet, rows: pl.DataFrame, name: str, widths: Mapping[str, int], wrapped: Sequence[str],
+              frozen: int, run: RunInfo) -> Rows:
+    """A table in the Portfolio's style written with its first row (the template the streamed rows
+    follow): every cell at the top of its row, the ``wrapped`` columns wrapped and their rows tall
+    enough, the header row and the first ``frozen`` columns frozen."""
+    rows.head(1).write_excel(
+        workbook, worksheet=sheet, table_style="Table Style Medium 2", table_name=name, freeze_panes=(1, frozen),
+        column_widths={c: _pixels(widths[c]) for c in rows.columns},
+        column_formats={c: {"valign": "top", **({"text_wrap": True} if c in wrapped else {})} for c in rows.columns},
+        dtype_formats={pl.Date: run.date_style.number_format}, header_format=HEADER_FORMAT, autofit=False)
+    sheet.set_default_row(ROW_HEIGHT)
+    return Rows(rows, height=_row_heights({c: widths[c] for c in wrapped if rows.schema[c] == pl.String}))
 
 
 OVERDUE = {"bg_color": "#C00000", "font_color": "#FFFFFF", "bold": True}  # overdue, or a right already lost
@@ -599,15 +616,9 @@ def issues_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Bo
     if rows.height == 0:
         sheet.write(0, 0, "No problems found.")
         return None
-    rows.head(1).write_excel(
-        workbook, worksheet=sheet, table_style="Table Style Medium 2", table_name="IssuesTable", freeze_panes=(1, 0),
-        column_widths={name: _pixels(chars) for name, chars in ISSUE_COLUMNS.items()},
-        column_formats={name: {"valign": "top", **({"text_wrap": True} if name in ("Workbook", "Message", "Value found") else {})}
-                        for name in ISSUE_COLUMNS},
-        header_format={"bold": True, "text_wrap": True, "valign": "top"}, autofit=False)
-    sheet.set_default_row(ROW_HEIGHT)
+    table = _worklist(workbook, sheet, rows, "IssuesTable", ISSUE_COLUMNS, ("Workbook", "Message", "Value found"), 0, run)
     _template_link(workbook, sheet, list(ISSUE_COLUMNS).index("Row"))
-    return Rows(rows, height=_issue_heights(rows))
+    return table
 
 
 CLOSED_WIDTHS = {"Missing since": 11, "Name": 28, "Client ID": 12, "Form": 8, "Period": 8, "Status": 14, "Assigned to": 14, "Note": 50,
@@ -624,19 +635,5 @@ def closed_sheet(workbook: xlsxwriter.Workbook, sheet, declared: Sheet, book: Bo
     if rows.height == 0:
         sheet.write(0, 0, CLOSED_EMPTY)
         return None
-    wrapped = ("Name", "Note", "Last source")
-    rows.head(1).write_excel(
-        workbook, worksheet=sheet, table_style="Table Style Medium 2", table_name="ClosedNotesTable", freeze_panes=(1, 2),
-        column_widths={c: _pixels(CLOSED_WIDTHS.get(c, 20)) for c in rows.columns},
-        column_formats={c: {"valign": "top", **({"text_wrap": True} if c in wrapped or c not in CLOSED_WIDTHS else {})} for c in rows.columns},
-        dtype_formats={pl.Date: run.date_style.number_format},
-        header_format={"bold": True, "text_wrap": True, "valign": "top"}, autofit=False)
-    sheet.set_default_row(ROW_HEIGHT)
-    heights = _height({c: CLOSED_WIDTHS.get(c, 20) for c in rows.columns if rows.schema[c] == pl.String and (c in wrapped or c not in CLOSED_WIDTHS)})
-    return Rows(rows, height=pl.when(heights != ROW_HEIGHT).then(heights))
-
-
-def _issue_heights(rows: pl.DataFrame) -> pl.Expr:
-    """The Issues sheet's row heights: a long path, message or value wraps (null: the default height)."""
-    height = _height({c: ISSUE_COLUMNS[c] for c in ("Workbook", "Message", "Value found")})
-    return pl.when(height != ROW_HEIGHT).then(height)
+    wrapped = [c for c in rows.columns if c in ("Name", "Note", "Last source") or c not in CLOSED_WIDTHS]  # the user's own columns wrap
+    return _worklist(workbook, sheet, rows, "ClosedNotesTable", {c: CLOSED_WIDTHS.get(c, 20) for c in rows.columns}, wrapped, 2, run)

@@ -21,7 +21,7 @@ from acsxl.engine import triage
 from acsxl.engine.parse import combine
 from acsxl.errors import NotRefreshed, OutputError, Terminated
 from acsxl.io.config import Config
-from acsxl.io.inputs import Prefetch, excel_lock
+from acsxl.io.inputs import Prefetch
 from acsxl.io.reader import CaseList, FileResult, read_all, read_rows
 from acsxl.io.workers import bounded_call, bounded_map
 from acsxl.io.writer import narrowest_mode, write_file, write_table
@@ -150,7 +150,7 @@ def write(triaged: Triaged, out: str | Path, csv_raw: bool = False, typed: Readi
     run = replace(triaged.run, output=path, kept=kept)
     notes: list[str] = []
     write_file(path, lambda target: notes.extend(f"{path}: {n}" for n in write_portfolio(triaged.result, target, run)), narrow,
-               last_look=lambda: unchanged(path, kept if reading else None, excel_lock))
+               last_look=lambda: unchanged(path, kept))
     absolute = absolute_links(run)
     return notes + ([f"the source links to {len(absolute)} case list(s) are absolute addresses, which work on this machine only: write the "
                      "portfolio into a folder the case lists share for links that survive a shared folder"] if absolute else [])

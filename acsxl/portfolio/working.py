@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from acsxl.errors import NotKept, UnreadableInput
-from acsxl.io.inputs import file_stamp, load_columns
+from acsxl.io.inputs import excel_lock, file_stamp, load_columns
 from acsxl.io.reader import value_frame
 from acsxl.portfolio.columns import BY_NAME, COLUMNS, NOTES, WORKING, add_problems
 from acsxl.xlsx.package import part_head
@@ -209,9 +209,10 @@ def with_kept(result: pl.DataFrame, kept: Kept | None, as_of: date, date_text: s
     on_portfolio = out.select(pl.any_horizontal(*(pl.col(c).is_not_null() for c in (*KEPT_WHEN_CLOSED, *own)),
                                                 typed.is_not_null() & listed.is_null()).sum()).item()
     out = out.with_columns(pl.coalesce(listed, typed).alias("assigned_to")).drop("__typed", "__listed")
-    gone = old.filter(pl.col("__i").is_null() & pl.any_horizontal(pl.col(c).is_not_null() for c in (*KEPT_WHEN_CLOSED, *own)))
+    unmatched = old.filter(pl.col("__i").is_null())
+    gone = unmatched.filter(pl.any_horizontal(pl.col(c).is_not_null() for c in (*KEPT_WHEN_CLOSED, *own)))
     notes = list(kept.notes)
-    dropped = old.filter(pl.col("__i").is_null()).height - gone.height
+    dropped = unmatched.height - gone.height
     if dropped:
         notes.append(f"{dropped} case(s) no longer in the case lists had no status, note or column of yours, only an assignee: "
                      "not kept on the Closed notes sheet")
@@ -232,14 +233,14 @@ class Reading:
     """A previous portfolio's typed values read on a thread from now on (while the case lists are read
     and triaged); ``result`` waits for them. Raises NotKept there when they could not be read."""
 
-    def __init__(self, path: Path, read: Callable[[Path], Kept | None] = read_kept) -> None:
+    def __init__(self, path: Path) -> None:
         self._done = threading.Event()
         self._kept: Kept | None = None
         self._error: BaseException | None = None
 
         def run() -> None:
             try:
-                self._kept = read(path)
+                self._kept = read_kept(path)
             except BaseException as err:  # handed to the caller
                 self._error = err
             finally:
@@ -254,12 +255,12 @@ class Reading:
         return self._kept
 
 
-def unchanged(path: Path, kept: Kept | None, opened: Callable[[Path], Path | None]) -> None:
+def unchanged(path: Path, kept: Kept | None) -> None:
     """Raise NotKept when the workbook at ``path`` was saved after its typed values were read, or is open
-    in a spreadsheet application (``opened`` finds its lock file): replacing it would lose what was typed."""
+    in a spreadsheet application (its lock file beside it): replacing it would lose what was typed."""
     if kept is None or kept.stamp is None:
         return
-    lock = opened(path)
+    lock = excel_lock(path)
     if lock is not None:
         raise NotKept(f"{path}: open in a spreadsheet application (lock file {lock.name}); left as it is, so nothing typed in it is "
                       "lost: save and close it, then run again")
